@@ -1,0 +1,33 @@
+"""`slipstream`: the command line entry point. Commands import what they need when they run."""
+
+from __future__ import annotations
+
+import click
+
+from slipstream import __version__
+from slipstream.cli.dags import dags
+from slipstream.cli.tasks import tasks
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="slipstream")
+def cli() -> None:
+    """Slipstream: author, run and operate workflows written as Airflow 3 DAG files."""
+
+
+@cli.command()
+def version() -> None:
+    """Print the version."""
+    click.echo(__version__)
+
+
+cli.add_command(dags)
+cli.add_command(tasks)
+
+
+def main() -> None:
+    cli(prog_name="slipstream")
+
+
+if __name__ == "__main__":
+    main()

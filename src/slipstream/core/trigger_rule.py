@@ -1,0 +1,43 @@
+"""Trigger rules: when a task may run, given the states of its direct upstream tasks."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class TriggerRule(StrEnum):
+    """Airflow's trigger rules, by their Airflow names and string values."""
+
+    ALL_SUCCESS = "all_success"
+    ALL_FAILED = "all_failed"
+    ALL_DONE = "all_done"
+    ALL_DONE_MIN_ONE_SUCCESS = "all_done_min_one_success"
+    ALL_DONE_SETUP_SUCCESS = "all_done_setup_success"
+    ONE_SUCCESS = "one_success"
+    ONE_FAILED = "one_failed"
+    ONE_DONE = "one_done"
+    NONE_FAILED = "none_failed"
+    NONE_FAILED_MIN_ONE_SUCCESS = "none_failed_min_one_success"
+    NONE_SKIPPED = "none_skipped"
+    ALL_SKIPPED = "all_skipped"
+    ALWAYS = "always"
+
+    @classmethod
+    def is_valid(cls, value: object) -> bool:
+        return value in cls._value2member_map_
+
+    @classmethod
+    def all_triggers(cls) -> set[str]:
+        return set(cls._value2member_map_)
+
+
+class WeightRule(StrEnum):
+    """How a task's effective priority is computed from its own and its relatives' weights."""
+
+    DOWNSTREAM = "downstream"
+    UPSTREAM = "upstream"
+    ABSOLUTE = "absolute"
+
+    @classmethod
+    def is_valid(cls, value: object) -> bool:
+        return value in cls._value2member_map_

@@ -1,0 +1,1 @@
+"""Example DAGs shipped with Slipstream (`slipstream dags list --dags-folder` on this folder)."""

@@ -1,0 +1,97 @@
+"""A task's next step in a run: its trigger rule plus Airflow's setup/teardown constraints.
+
+`ti_states` maps each task id to the states of its TIs in the run (one per map index; a task not
+yet expanded has one). A task missing from the mapping counts as one TI with no state. A decision
+applies to the task's TIs that have no state yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from slipstream.core.states import FINISHED_TI_STATES
+from slipstream.core.trigger_rule import TriggerRule
+
+from .graph import Tasks, as_graph
+from .trigger_rules import (
+    Decision,
+    StateLike,
+    UpstreamSummary,
+    evaluate_setup_constraint,
+    evaluate_trigger_rule,
+)
+
+TIStates = Mapping[str, Sequence[StateLike]]
+_UNSET: tuple[StateLike, ...] = (None,)
+_SETTLED = (Decision.SKIP, Decision.UPSTREAM_FAILED)
+
+
+def upstream_summary(tasks: Tasks, task_id: str, ti_states: TIStates) -> UpstreamSummary:
+    """Counts over the TIs of `task_id`'s direct upstream tasks."""
+    graph = as_graph(tasks)
+    states: list[StateLike] = []
+    setup_states: list[StateLike] = []
+    for upstream_id in graph.upstream[task_id]:
+        tis = ti_states.get(upstream_id, _UNSET)
+        states.extend(tis)
+        if upstream_id in graph.setups:
+            setup_states.extend(tis)
+    return UpstreamSummary.from_states(states, setup_states)
+
+
+def decide(tasks: Tasks, task_id: str, ti_states: TIStates) -> Decision:
+    """What `task_id`'s unset TIs do next, as Airflow 3.3's `TriggerRuleDep` decides.
+
+    Besides the trigger rule over direct upstreams: a non-teardown task also needs its indirect
+    setups (see `DagGraph.indirect_setups`) to succeed, and a failed or skipped one settles it at
+    once; a teardown that may run still waits for every task between its setups and itself.
+    """
+    graph = as_graph(tasks)
+    graph.require(task_id)
+    rule = graph.tasks[task_id].trigger_rule
+    if not graph.upstream[task_id] or rule == TriggerRule.ALWAYS:
+        return Decision.RUN
+    if task_id in graph.teardowns:
+        decision = evaluate_trigger_rule(rule, upstream_summary(graph, task_id, ti_states))
+        if decision is Decision.RUN and not _all_finished(graph.teardown_scope(task_id), ti_states):
+            return Decision.WAIT
+        return decision
+    setups = graph.indirect_setups(task_id)
+    setup_decision = Decision.RUN
+    if setups:
+        setup_decision = evaluate_setup_constraint(_states_of(setups, ti_states))
+        if setup_decision in _SETTLED:
+            return setup_decision
+    decision = evaluate_trigger_rule(rule, upstream_summary(graph, task_id, ti_states))
+    if decision in _SETTLED or setup_decision is Decision.RUN:
+        return decision
+    return Decision.WAIT
+
+
+def decide_pending(tasks: Tasks, ti_states: TIStates) -> dict[str, Decision]:
+    """Decisions for every task with an unset TI, settling skips and upstream failures transitively.
+
+    Tasks are visited in topological order and a SKIP or UPSTREAM_FAILED decision is fed forward
+    to their downstream tasks, so one call reaches the states Airflow's scheduler reaches over
+    several passes. RUN tasks are not assumed to run: their downstream tasks WAIT.
+    """
+    graph = as_graph(tasks)
+    view: dict[str, Sequence[StateLike]] = dict(ti_states)
+    decisions: dict[str, Decision] = {}
+    for task_id in graph.topological_order():
+        states = view.get(task_id, _UNSET)
+        if None not in states:
+            continue
+        decision = decide(graph, task_id, view)
+        decisions[task_id] = decision
+        if decision in _SETTLED:
+            view[task_id] = [decision.terminal_state if s is None else s for s in states]
+    return decisions
+
+
+def _states_of(task_ids: frozenset[str] | set[str], ti_states: TIStates) -> list[StateLike]:
+    return [state for task_id in task_ids for state in ti_states.get(task_id, _UNSET)]
+
+
+def _all_finished(task_ids: frozenset[str], ti_states: TIStates) -> bool:
+    return all(state in FINISHED_TI_STATES for state in _states_of(task_ids, ti_states))

@@ -1,0 +1,560 @@
+"""Run a whole DAG in this process, with full semantics and no database: `slipstream dags test`.
+
+Tasks run one at a time, as in Airflow's `dags test`. Which task runs next and what its state
+becomes are decided by `slipstream.orchestration` — the same rules the scheduler uses — so this
+runner only keeps the run's state in memory and executes tries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from slipstream.core.states import DagRunState, TaskInstanceState
+from slipstream.orchestration.decisions import decide
+from slipstream.orchestration.graph import as_graph
+from slipstream.orchestration.priority import priority_weights
+from slipstream.orchestration.retries import next_state_after_failure, retry_delay_for
+from slipstream.orchestration.run_state import dag_run_state
+from slipstream.orchestration.skips import branch_skip_set, may_skip, short_circuit_skip_set
+from slipstream.orchestration.trigger_rules import Decision
+from slipstream.runtime.context import build_context
+from slipstream.runtime.task_instance import DagRunInfo, RuntimeTaskInstance
+from slipstream.runtime.task_runner import TryOutcome, call_callbacks, prepare_task, run_try
+from slipstream.runtime.xcom import LazyXComSequence, decode, encode
+
+log = logging.getLogger("slipstream.dag_test")
+S = TaskInstanceState
+
+
+@dataclass
+class TIRecord:
+    """One task instance of the run, as the runner tracks it."""
+
+    task_id: str
+    map_index: int = -1
+    state: TaskInstanceState | None = None
+    try_number: int = 0
+    start_date: datetime | None = None
+    end_date: datetime | None = None
+    next_try_at: float | None = None
+    first_reschedule_date: datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "task_id": self.task_id,
+            "map_index": self.map_index,
+            "state": None if self.state is None else self.state.value,
+            "try_number": self.try_number,
+        }
+
+    @property
+    def duration(self) -> float | None:
+        if self.start_date is None or self.end_date is None:
+            return None
+        return (self.end_date - self.start_date).total_seconds()
+
+
+@dataclass
+class DagTestResult:
+    """The outcome of a `dags test` run."""
+
+    dag_id: str
+    run_id: str
+    state: DagRunState
+    logical_date: Any
+    tis: list[TIRecord] = field(default_factory=list)
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dag_id": self.dag_id,
+            "run_id": self.run_id,
+            "state": self.state.value,
+            "tasks": [ti.as_dict() for ti in self.tis],
+        }
+
+    def ti(self, task_id: str, map_index: int = -1) -> TIRecord:
+        for record in self.tis:
+            if record.task_id == task_id and record.map_index == map_index:
+                return record
+        raise KeyError(f"No task instance {task_id}[{map_index}] in run {self.run_id}")
+
+    @property
+    def states(self) -> dict[str, str | None]:
+        """task_id (with `[i]` for map indexes) → state, handy in tests and scripts."""
+        return {
+            (r.task_id if r.map_index < 0 else f"{r.task_id}[{r.map_index}]"): (
+                None if r.state is None else r.state.value
+            )
+            for r in self.tis
+        }
+
+
+class InProcessRun:
+    """One DAG run executed in this process. Implements the task's `RunServices`."""
+
+    def __init__(self, dag: Any, dag_run: DagRunInfo, params: dict[str, Any] | None = None) -> None:
+        self.dag = dag
+        self.dag_run = dag_run
+        self.graph = as_graph(dag.task_dict)
+        self.order = {tid: i for i, tid in enumerate(self.graph.topological_order())}
+        self.weights = priority_weights(self.graph)
+        self.records: dict[str, list[TIRecord]] = {t: [TIRecord(t)] for t in dag.task_dict}
+        self.states: dict[str, list[TaskInstanceState | None]] = {t: [None] for t in dag.task_dict}
+        self.xcoms: dict[tuple[str, int, str], str] = {}
+        self.params = params or {}
+        self._to_evaluate: list[tuple[int, str]] = []
+        self._queued: set[str] = set()
+        self._ready: list[tuple[int, int, int, str]] = []
+        self._last_ti: RuntimeTaskInstance | None = None
+
+    # --- the loop --------------------------------------------------------------------
+
+    def run(self) -> DagTestResult:
+        for task_id in self.order:
+            self._evaluate_later(task_id)
+        while True:
+            self._evaluate()
+            if self._ready:
+                _, _, map_index, task_id = heapq.heappop(self._ready)
+                self._run_one(self._record(task_id, map_index))
+                continue
+            if not self._wait_for_next_try():
+                break
+        state = dag_run_state(self.graph, self.states) or DagRunState.FAILED
+        self._run_dag_callbacks(state)
+        return DagTestResult(
+            dag_id=self.dag.dag_id,
+            run_id=self.dag_run.run_id,
+            state=state,
+            logical_date=self.dag_run.logical_date,
+            tis=[r for t in self.order for r in self.records[t]],
+        )
+
+    def run_single(self, task_id: str, map_index: int = -1) -> TIRecord:
+        """Run one task (one map index of a mapped task) once, whatever its upstream states."""
+        task = self.dag.task_dict[task_id]
+        if getattr(task, "is_mapped", False):
+            if not self._expand(task):
+                return self.records[task_id][0]
+            if not 0 <= map_index < len(self.records[task_id]):
+                raise ValueError(f"Task '{task_id}' has no map index {map_index}")
+        record = self._record(task_id, map_index)
+        self._run_one(record)
+        return record
+
+    def _evaluate_later(self, task_id: str) -> None:
+        if task_id not in self._queued:
+            self._queued.add(task_id)
+            heapq.heappush(self._to_evaluate, (self.order[task_id], task_id))
+
+    def _evaluate(self) -> None:
+        """Apply trigger rules to tasks whose upstream changed, in topological order."""
+        while self._to_evaluate:
+            _, task_id = heapq.heappop(self._to_evaluate)
+            self._queued.discard(task_id)
+            if None not in self.states[task_id]:
+                continue
+            decision = decide(self.graph, task_id, self.states)
+            if decision is Decision.RUN:
+                self._make_runnable(task_id)
+            elif decision in (Decision.SKIP, Decision.UPSTREAM_FAILED):
+                for record in self.records[task_id]:
+                    if record.state is None:
+                        self._set_state(record, decision.terminal_state)
+
+    def _make_runnable(self, task_id: str) -> None:
+        task = self.dag.task_dict[task_id]
+        unexpanded = getattr(task, "is_mapped", False) and self.records[task_id][0].map_index < 0
+        if unexpanded and not self._expand(task):
+            return
+        for record in self.records[task_id]:
+            if record.state is None:
+                self._schedule(record)
+
+    def _schedule(self, record: TIRecord) -> None:
+        self._set_state(record, S.SCHEDULED, propagate=False)
+        priority = -self.weights.get(record.task_id, 1)
+        heapq.heappush(
+            self._ready, (priority, self.order[record.task_id], record.map_index, record.task_id)
+        )
+
+    def _expand(self, task: Any) -> bool:
+        """Replace a mapped task's placeholder with one record per element; False if settled."""
+        placeholder = self.records[task.task_id][0]
+        ti = self._runtime_ti(task, placeholder)
+        context = build_context(ti, params=self.params)
+        try:
+            length = task.get_mapped_length(context)
+        except Exception as err:
+            log.error("Cannot expand mapped task %s: %s", task.task_id, err)
+            self._set_state(placeholder, S.FAILED)
+            return False
+        if length == 0:
+            log.info("Mapped task %s expanded to zero task instances: skipped", task.task_id)
+            self._set_state(placeholder, S.SKIPPED)
+            return False
+        self.records[task.task_id] = [TIRecord(task.task_id, i) for i in range(length)]
+        self.states[task.task_id] = [None] * length
+        return True
+
+    def _wait_for_next_try(self) -> bool:
+        """Sleep until the earliest retry or reschedule is due; False when nothing waits."""
+        waiting = [
+            r
+            for records in self.records.values()
+            for r in records
+            if r.state in (S.UP_FOR_RETRY, S.UP_FOR_RESCHEDULE)
+        ]
+        if not waiting:
+            return False
+        due = min(r.next_try_at or 0.0 for r in waiting)
+        delay = due - time.time()
+        if delay > 0:
+            log.info("Waiting %.1f s for the next try", delay)
+            time.sleep(delay)
+        now = time.time()
+        for record in waiting:
+            if (record.next_try_at or 0.0) <= now:
+                self._schedule(record)
+        return True
+
+    # --- one try ---------------------------------------------------------------------
+
+    def _run_one(self, record: TIRecord) -> None:
+        task = self.dag.task_dict[record.task_id]
+        rescheduled = record.state is S.SCHEDULED and record.first_reschedule_date is not None
+        if not rescheduled or record.try_number == 0:
+            record.try_number += 1
+        record.start_date = _now()
+        self._set_state(record, S.RUNNING, propagate=False)
+        if _is_plain_empty(task):
+            record.end_date = record.start_date
+            self._set_state(record, S.SUCCESS)
+            return
+        ti = self._runtime_ti(task, record)
+        label = record.task_id if record.map_index < 0 else f"{record.task_id}[{record.map_index}]"
+        log.info("Running task %s, try %s of %s", label, record.try_number, task.retries + 1)
+        with _task_output_to_log():
+            try:
+                if getattr(task, "is_mapped", False):
+                    expand_ctx = build_context(ti, params=self.params)
+                    ti.task = task.unmap(expand_ctx, record.map_index)
+                else:
+                    ti.task = prepare_task(task)
+                context = build_context(ti, params=self._task_params(ti.task))
+            except Exception as err:
+                outcome = TryOutcome(S.FAILED, error=err, retryable=True)
+                log.exception("Task %s could not start", label)
+                context = {"ti": ti, "task": ti.task, "dag": self.dag, "dag_run": self.dag_run}
+            else:
+                outcome = run_try(ti, context)
+            self._finish(record, ti, context, outcome)
+
+    def _finish(
+        self,
+        record: TIRecord,
+        ti: RuntimeTaskInstance,
+        context: dict[str, Any],
+        outcome: TryOutcome,
+    ) -> None:
+        task = ti.task
+        record.end_date = _now()
+        state = outcome.state
+        if state is S.FAILED:
+            state = next_state_after_failure(
+                task, record.try_number, force_fail=not outcome.retryable
+            )
+            context["exception"] = outcome.error
+        if state is S.UP_FOR_RETRY:
+            delay = retry_delay_for(task, record.try_number)
+            record.next_try_at = time.time() + delay.total_seconds()
+            log.info(
+                "Task %s will retry in %s (try %s failed)", task.task_id, delay, record.try_number
+            )
+        elif state is S.UP_FOR_RESCHEDULE:
+            record.first_reschedule_date = record.first_reschedule_date or record.start_date
+            record.next_try_at = _timestamp(outcome.reschedule_date)
+        ti.state = state
+        self._set_state(record, state)
+        self._last_ti = ti
+        callback = {
+            S.SUCCESS: "on_success_callback",
+            S.FAILED: "on_failure_callback",
+            S.UP_FOR_RETRY: "on_retry_callback",
+            S.SKIPPED: "on_skipped_callback",
+        }.get(state)
+        if callback and (state is not S.SKIPPED or outcome.error is not None):
+            call_callbacks(getattr(task, callback, None), context, callback)
+        log.info("Task %s finished: %s", task.task_id, state.value)
+
+    def _task_params(self, task: Any) -> dict[str, Any]:
+        from slipstream.sdk.params import merge_params
+
+        return merge_params(self.dag.params, task.params, self.dag_run.conf)
+
+    def _runtime_ti(self, task: Any, record: TIRecord) -> RuntimeTaskInstance:
+        return RuntimeTaskInstance(
+            task=task,
+            dag_run=self.dag_run,
+            map_index=record.map_index,
+            try_number=record.try_number,
+            max_tries=getattr(task, "retries", 0),
+            services=self,
+            start_date=record.start_date,
+        )
+
+    # --- state bookkeeping -----------------------------------------------------------
+
+    def _record(self, task_id: str, map_index: int) -> TIRecord:
+        records = self.records[task_id]
+        return records[map_index] if map_index >= 0 else records[0]
+
+    def _set_state(
+        self, record: TIRecord, state: TaskInstanceState | None, *, propagate: bool = True
+    ) -> None:
+        record.state = state
+        index = record.map_index if record.map_index >= 0 else 0
+        self.states[record.task_id][index] = state
+        if propagate:
+            for down in self.graph.downstream[record.task_id]:
+                self._evaluate_later(down)
+
+    def _run_dag_callbacks(self, state: DagRunState) -> None:
+        name = "on_success_callback" if state is DagRunState.SUCCESS else "on_failure_callback"
+        callbacks = getattr(self.dag, name, None)
+        if not callbacks:
+            return
+        self.dag_run.state = state.value
+        context: dict[str, Any] = {
+            "dag": self.dag,
+            "dag_run": self.dag_run,
+            "run_id": self.dag_run.run_id,
+            "params": self.params,
+            "reason": "success" if state is DagRunState.SUCCESS else "task_failure",
+        }
+        if self._last_ti is not None:
+            context.update(ti=self._last_ti, task_instance=self._last_ti, task=self._last_ti.task)
+        call_callbacks(callbacks, context, name)
+
+    # --- RunServices: what tasks ask of the runner -----------------------------------
+
+    def xcom_push(self, ti: RuntimeTaskInstance, key: str, value: Any) -> None:
+        raw = encode(value, dag_id=ti.dag_id, task_id=ti.task_id, key=key)
+        self.xcoms[(ti.task_id, ti.map_index, key)] = raw
+
+    def xcom_pull(self, ti: RuntimeTaskInstance, task_id: str, key: str, map_indexes: Any) -> Any:
+        if task_id not in self.records:
+            return None
+        if isinstance(map_indexes, int):
+            return self._xcom(task_id, map_indexes, key)
+        if map_indexes is not None:
+            return [self._xcom(task_id, i, key) for i in map_indexes]
+        task = self.dag.task_dict[task_id]
+        if getattr(task, "is_mapped", False):
+            records = self.records[task_id]
+            if records[0].map_index < 0:
+                return None
+            return LazyXComSequence([self._xcom(task_id, r.map_index, key) for r in records])
+        return self._xcom(task_id, -1, key)
+
+    def _xcom(self, task_id: str, map_index: int, key: str) -> Any:
+        raw = self.xcoms.get((task_id, map_index, key))
+        return None if raw is None else decode(raw)
+
+    def skip_tasks(self, ti: RuntimeTaskInstance, task_ids: set[str]) -> None:
+        for task_id in task_ids:
+            for record in self.records.get(task_id, []):
+                if may_skip(record.state):
+                    self._set_state(record, S.SKIPPED)
+        if task_ids:
+            self._ready = [item for item in self._ready if item[3] not in task_ids]
+            heapq.heapify(self._ready)
+
+    def follow_branches(self, ti: RuntimeTaskInstance, branch_ids: list[str]) -> None:
+        followed = expand_group_ids(self.dag, branch_ids)
+        self.skip_tasks(ti, branch_skip_set(self.graph, ti.task_id, followed))
+
+    def short_circuit(self, ti: RuntimeTaskInstance, ignore_downstream_trigger_rules: bool) -> None:
+        skip = short_circuit_skip_set(self.graph, ti.task_id, ignore_downstream_trigger_rules)
+        self.skip_tasks(ti, skip)
+
+    def first_reschedule_date(self, ti: RuntimeTaskInstance) -> datetime | None:
+        return self._record(ti.task_id, ti.map_index).first_reschedule_date
+
+    def trigger_dag_run(
+        self,
+        dag_id: str,
+        run_id: str | None,
+        conf: dict[str, Any] | None,
+        logical_date: Any,
+        reset_dag_run: bool,
+    ) -> str:
+        run_id = run_id or f"manual__{_now().isoformat()}"
+        log.warning(
+            "dags test runs one DAG: the triggered run %s of DAG %s is recorded, not executed",
+            run_id,
+            dag_id,
+        )
+        return run_id
+
+    def get_dag_run_state(self, dag_id: str, run_id: str) -> str | None:
+        return None
+
+
+def _prepare(
+    dag: Any, logical_date: Any, conf: dict[str, Any] | None
+) -> tuple[DagRunInfo, dict[str, Any]]:
+    from slipstream.sdk._time import to_aware
+    from slipstream.sdk.params import validate_conf
+
+    _ensure_logging()
+    logical_date = to_aware(logical_date) if logical_date is not None else _now()
+    interval = dag.timetable.infer_manual_data_interval(run_after=logical_date)
+    dag_run = DagRunInfo(
+        dag_id=dag.dag_id,
+        run_id=f"manual__{logical_date.isoformat()}",
+        logical_date=logical_date,
+        data_interval_start=interval.start,
+        data_interval_end=interval.end,
+        run_type="manual",
+        conf=dict(conf or {}),
+        start_date=_now(),
+        run_after=logical_date,
+    )
+    return dag_run, validate_conf(dag.params, dag_run.conf)
+
+
+def test_task(
+    dag: Any,
+    task_id: str,
+    *,
+    logical_date: Any = None,
+    map_index: int = -1,
+    conf: dict[str, Any] | None = None,
+) -> TIRecord:
+    """Run one task once, ignoring its dependencies (`slipstream tasks test`)."""
+    from slipstream.sdk.secrets import InMemoryBackend, use_runtime_backend
+
+    dag_run, params = _prepare(dag, logical_date, conf)
+    run = InProcessRun(dag, dag_run, params)
+    with use_runtime_backend(InMemoryBackend()):
+        return run.run_single(task_id, map_index)
+
+
+def test_dag(
+    dag: Any,
+    *,
+    logical_date: Any = None,
+    conf: dict[str, Any] | None = None,
+    conn_file_path: str | None = None,
+    variable_file_path: str | None = None,
+) -> DagTestResult:
+    """Run `dag` once in this process and return its outcome (what `dag.test()` calls)."""
+    from slipstream.sdk.secrets import InMemoryBackend, use_runtime_backend
+
+    dag_run, params = _prepare(dag, logical_date, conf)
+    backend = InMemoryBackend(
+        variables=_read_json(variable_file_path), connections=_read_json(conn_file_path)
+    )
+    with use_runtime_backend(backend):
+        result = InProcessRun(dag, dag_run, params).run()
+    dag_run.end_date = _now()
+    return result
+
+
+def _read_json(path: str | None) -> dict[str, Any]:
+    if not path:
+        return {}
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} must hold a JSON object")
+    return data
+
+
+def expand_group_ids(dag: Any, ids: list[str]) -> list[str]:
+    """Task ids for a branch's choice: a task group id stands for the group's root tasks."""
+    groups = dag.task_group.get_task_group_dict()
+    out: list[str] = []
+    for item in ids:
+        if item not in dag.task_dict and item in groups:
+            out.extend(t.task_id for t in groups[item].roots)
+        else:
+            out.append(item)
+    return out
+
+
+def _is_plain_empty(task: Any) -> bool:
+    """EmptyOperators without callbacks or outlets finish without executing, as in Airflow."""
+    return (
+        getattr(task, "inherits_from_empty_operator", False)
+        and not getattr(task, "is_mapped", False)
+        and not task.on_execute_callback
+        and not task.on_success_callback
+        and not task.outlets
+    )
+
+
+def _now() -> Any:
+    import pendulum
+
+    return pendulum.now("UTC")
+
+
+def _timestamp(value: Any) -> float:
+    if value is None:
+        return time.time()
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return float(value)
+
+
+class _LogWriter:
+    """A file-like object that turns a task's prints into log lines."""
+
+    def __init__(self) -> None:
+        self._logger = logging.getLogger("slipstream.task.stdout")
+        self._buffer = ""
+
+    def write(self, text: str) -> int:
+        self._buffer += text
+        while "\n" in self._buffer:
+            line, self._buffer = self._buffer.split("\n", 1)
+            self._logger.info("%s", line)
+        return len(text)
+
+    def flush(self) -> None:
+        if self._buffer:
+            self._logger.info("%s", self._buffer)
+            self._buffer = ""
+
+
+@contextlib.contextmanager
+def _task_output_to_log() -> Iterator[None]:
+    writer = _LogWriter()
+    with contextlib.redirect_stdout(writer):  # type: ignore[type-var]
+        try:
+            yield
+        finally:
+            writer.flush()
+
+
+def _ensure_logging() -> None:
+    """Send task logs to stderr when nobody configured logging (a plain `dag.test()`)."""
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("[%(asctime)s] {%(name)s} %(levelname)s - %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)

@@ -1,0 +1,1 @@
+"""The standard operators, with Airflow's names and behaviour."""
