@@ -301,8 +301,8 @@ class _Renderer:
         self.parent: Mapping[str, Any] = ChainMap(context, env.globals)  # type: ignore[arg-type]
         self.seen: set[int] = set() if task is None else {id(task)}
         self.current_file: str | None = None
-        # Template fields whose text was loaded from a file: field name -> file name.
-        self.files: dict[str, str] = {}
+        # Texts loaded from template files into fields: id(text) -> (text, file name).
+        self.file_texts: dict[int, tuple[str, str]] = {}
 
     # -- fields --
 
@@ -322,7 +322,7 @@ class _Renderer:
                     continue
             except Exception:  # e.g. data frames refuse bool(); render them anyway
                 pass
-            self.current_file = self.files.get(name) if where is None else None
+            self.current_file = None
             try:
                 if callable(value) and not isinstance(value, type):
                     rendered = value(context=self.context, jinja_env=self.env)
@@ -433,7 +433,17 @@ class _Renderer:
 
     def render_str(self, value: str) -> Any:
         if self.template_ext and value.endswith(self.template_ext):
-            return self.run(self.load_file(value), file=value)
+            self.current_file = value
+            result = self.run(self.load_file(value))
+            self.current_file = None
+            return result
+        if self.file_texts:
+            loaded = self.file_texts.get(id(value))
+            if loaded is not None and loaded[0] is value:
+                self.current_file = loaded[1]
+                result = self.run(self.compile(value))
+                self.current_file = None
+                return result
         markers = self.info.markers
         if (
             markers is not None
@@ -458,15 +468,11 @@ class _Renderer:
         return template
 
     def load_file(self, name: str) -> jinja2.Template:
-        self.current_file = name
         if self.env.loader is None:
             raise self._jinja.TemplateNotFound(name)
-        template = self.env.get_template(name)
-        return template
+        return self.env.get_template(name)
 
-    def run(self, template: jinja2.Template, file: str | None = None) -> Any:
-        if file is not None:
-            self.current_file = file
+    def run(self, template: jinja2.Template) -> Any:
         ctx = template.new_context(self.parent, shared=True)  # type: ignore[arg-type]
         try:
             nodes = template.root_render_func(ctx)
@@ -478,8 +484,6 @@ class _Renderer:
                 result = "".join(nodes)
         except Exception:
             self.env.handle_exception()
-        if file is not None:
-            self.current_file = None
         return result
 
 
@@ -500,44 +504,54 @@ def _task_dag(task: Any, context: Any) -> Any:
 # --- public API ----------------------------------------------------------------------------
 
 
-def resolve_template_files(task: Any, jinja_env: Any = None) -> dict[str, str]:
+def resolve_template_files(task: Any, jinja_env: Any = None) -> None:
     """Replace template fields naming template files (`template_ext`) with the files' text.
 
-    Like Airflow, a file that cannot be read is left as its name; rendering then reports it.
-    Returns {field: file name} for the string fields that were replaced.
+    A field that is such a name, or a list holding such names, is replaced (a list by a new
+    list). Like Airflow, a file that cannot be read is left as its name; rendering reports it.
     """
-    loaded: dict[str, str] = {}
+    _load_template_files(task, jinja_env)
+
+
+def _load_template_files(task: Any, env: Any) -> dict[int, tuple[str, str]]:
+    """Load the files; returns id(text) -> (text, file name) for what was loaded."""
+    loaded: dict[int, tuple[str, str]] = {}
     ext = getattr(task, "template_ext", None)
     if not ext:
         return loaded
     suffixes = (ext,) if isinstance(ext, str) else tuple(ext)
+
+    def load(name: str) -> str | None:
+        nonlocal env
+        env = env or task.get_template_env()
+        if env.loader is None:
+            return None
+        try:
+            text: str = env.loader.get_source(env, name)[0]
+        except Exception:
+            return None
+        loaded[id(text)] = (text, name)
+        return text
+
     fields = getattr(task, "template_fields", ())
-    env = None
-    for name in (fields,) if isinstance(fields, str) else fields:
-        content = getattr(task, name, None)
-        if isinstance(content, str) and content.endswith(suffixes):
-            env = env or jinja_env or task.get_template_env()
-            source = _file_source(env, content)
-            if source is not None:
-                setattr(task, name, source)
-                loaded[name] = content
-        elif isinstance(content, list):
-            for i, item in enumerate(content):
+    for field in (fields,) if isinstance(fields, str) else fields:
+        content = getattr(task, field, None)
+        if isinstance(content, str):
+            if content.endswith(suffixes):
+                text = load(content)
+                if text is not None:
+                    setattr(task, field, text)
+        elif isinstance(content, list) and any(
+            isinstance(item, str) and item.endswith(suffixes) for item in content
+        ):
+            items = list(content)
+            for i, item in enumerate(items):
                 if isinstance(item, str) and item.endswith(suffixes):
-                    env = env or jinja_env or task.get_template_env()
-                    source = _file_source(env, item)
-                    if source is not None:
-                        content[i] = source
+                    text = load(item)
+                    if text is not None:
+                        items[i] = text
+            setattr(task, field, _rebuild(type(content), items, list))
     return loaded
-
-
-def _file_source(env: Any, name: str) -> str | None:
-    if env.loader is None:
-        return None
-    try:
-        return env.loader.get_source(env, name)[0]
-    except Exception:
-        return None
 
 
 def render_template_fields(task: Any, context: Any, jinja_env: Any = None) -> None:
@@ -549,7 +563,7 @@ def render_template_fields(task: Any, context: Any, jinja_env: Any = None) -> No
     """
     renderer = _Renderer(task, context, jinja_env)
     if renderer.template_ext:
-        renderer.files = resolve_template_files(task, renderer.env)
+        renderer.file_texts = _load_template_files(task, renderer.env)
     prepare = getattr(task, "prepare_template", None)
     if prepare is not None:
         prepare()
