@@ -608,3 +608,19 @@ def test_resolve_template_files_loads_text_without_rendering(tmp_path):
     op = SqlOperator(task_id="t", dag=dag, cmd="a.sql", data=["a.sql", "gone.sql"])
     resolve_template_files(op)
     assert (op.cmd, op.data) == ("A {{ ds }}", ["A {{ ds }}", "gone.sql"])
+
+
+def test_include_and_import_from_the_search_path(tmp_path):
+    (tmp_path / "where.sql").write_text("where day = '{{ ds }}'")
+    (tmp_path / "lib.j2").write_text("{% macro tbl(n) %}{{ params.name }}_{{ n }}{% endmacro %}")
+    dag = make_dag(template_searchpath=str(tmp_path))
+    op = SqlOperator(
+        task_id="t",
+        dag=dag,
+        cmd=(
+            '{% import "lib.j2" as lib with context %}'
+            'select * from {{ lib.tbl(1) }} {% include "where.sql" %}'
+        ),
+    )
+    render(op)
+    assert op.cmd == "select * from world_1 where day = '2024-03-05'"

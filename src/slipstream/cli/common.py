@@ -67,8 +67,6 @@ def parse_date(value: str | None, name: str = "LOGICAL_DATE") -> Any:
 
 def setup_task_logging(level: int = logging.INFO) -> None:
     """Task logs go to stderr, so stdout carries only a command's result."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("[%(asctime)s] %(levelname)s %(name)s - %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
+    from slipstream.runtime import task_logging
+
+    task_logging.configure(sys.stderr, level)

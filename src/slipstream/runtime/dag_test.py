@@ -11,7 +11,6 @@ import contextlib
 import heapq
 import json
 import logging
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from slipstream.orchestration.retries import next_state_after_failure, retry_del
 from slipstream.orchestration.run_state import dag_run_state
 from slipstream.orchestration.skips import branch_skip_set, may_skip, short_circuit_skip_set
 from slipstream.orchestration.trigger_rules import Decision
+from slipstream.runtime import task_logging
 from slipstream.runtime.context import build_context
 from slipstream.runtime.task_instance import DagRunInfo, RuntimeTaskInstance
 from slipstream.runtime.task_runner import TryOutcome, call_callbacks, prepare_task, run_try
@@ -244,7 +244,7 @@ class InProcessRun:
         ti = self._runtime_ti(task, record)
         label = record.task_id if record.map_index < 0 else f"{record.task_id}[{record.map_index}]"
         log.info("Running task %s, try %s of %s", label, record.try_number, task.retries + 1)
-        with _task_output_to_log():
+        with task_logging.task_label(f"{self.dag.dag_id}.{label}"), _task_output_to_log():
             try:
                 if getattr(task, "is_mapped", False):
                     expand_ctx = build_context(ti, params=self.params)
@@ -551,10 +551,5 @@ def _task_output_to_log() -> Iterator[None]:
 
 def _ensure_logging() -> None:
     """Send task logs to stderr when nobody configured logging (a plain `dag.test()`)."""
-    root = logging.getLogger()
-    if root.handlers:
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("[%(asctime)s] {%(name)s} %(levelname)s - %(message)s"))
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
+    if not logging.getLogger().handlers:
+        task_logging.configure()

@@ -247,7 +247,9 @@ class BashOperator(BaseOperator):
                     handle.write(command)
                 return self._run_command([bash, script], env=env, cwd=cwd)
 
-    def _run_command(self, command: list[str], *, env: dict[str, str], cwd: str) -> SubprocessResult:
+    def _run_command(
+        self, command: list[str], *, env: dict[str, str], cwd: str
+    ) -> SubprocessResult:
         self.log.info("Running command: %s", command)
 
         def started(process: subprocess.Popen[bytes]) -> None:

@@ -62,7 +62,9 @@ class LatestOnlyOperator(BranchMixin, BaseOperator):
             return None
         timetable = self.dag.timetable
         current = DataInterval(start, end)
-        before = TimeRestriction(earliest=None, latest=end - timedelta(microseconds=1), catchup=True)
+        before = TimeRestriction(
+            earliest=None, latest=end - timedelta(microseconds=1), catchup=True
+        )
         after = TimeRestriction(earliest=end, latest=None, catchup=True)
         try:
             previous = timetable.next_dagrun_info(

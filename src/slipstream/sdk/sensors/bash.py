@@ -73,9 +73,7 @@ class BashSensor(BaseSensorOperator):
         if code == self.retry_exit_code:
             self.log.info("Return code matches retry code, will retry later")
             return False
-        raise AirflowFailException(
-            f"Task '{self.task_id}': command exited with return code {code}"
-        )
+        raise AirflowFailException(f"Task '{self.task_id}': command exited with return code {code}")
 
     def _started(self, process: subprocess.Popen[bytes]) -> None:
         self._process = process
