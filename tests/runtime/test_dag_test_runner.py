@@ -243,3 +243,27 @@ def test_execution_timeout_fails_the_task() -> None:
             execution_timeout=dt.timedelta(seconds=0.2),
         )
     assert run(d).states == {"slow": "failed"}
+
+
+def test_outlets_emit_asset_events_with_extra_and_inlets_read_them() -> None:
+    from slipstream.sdk import Asset
+
+    orders = Asset("s3://bucket/orders.csv")
+    seen = {}
+    with DAG("assets", start_date=START) as d:
+
+        @task(outlets=[orders])
+        def produce(outlet_events=None):
+            outlet_events[orders].extra = {"rows": 42}
+
+        @task(inlets=[orders])
+        def consume(inlet_events=None):
+            seen["rows"] = inlet_events[orders][-1].extra["rows"]
+
+        produce() >> consume()
+    result = run(d)
+    assert result.state == "success"
+    assert [(e.asset_uri, e.extra, e.source_task_id) for e in result.asset_events] == [
+        ("s3://bucket/orders.csv", {"rows": 42}, "produce")
+    ]
+    assert seen == {"rows": 42}

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from slipstream.runtime.asset_events import (
+    AssetEvent,
+    InletEventsAccessors,
+    OutletEventAccessors,
+)
 from slipstream.runtime.task_instance import RuntimeTaskInstance
 
 
-def build_context(ti: RuntimeTaskInstance, *, params: dict[str, Any]) -> dict[str, Any]:
-    """The dict templates and callables see; `params` are the run's resolved params."""
+def build_context(
+    ti: RuntimeTaskInstance,
+    *,
+    params: dict[str, Any],
+    asset_events: Mapping[str, list[AssetEvent]] | None = None,
+) -> dict[str, Any]:
+    """The dict templates and callables see; `params` are the run's resolved params and
+    `asset_events` the recorded events of assets, by URI, for `inlet_events`."""
     from slipstream.sdk import macros
     from slipstream.sdk.connections import ConnectionAccessor
     from slipstream.sdk.variables import VariableAccessor
@@ -45,8 +57,8 @@ def build_context(ti: RuntimeTaskInstance, *, params: dict[str, Any]) -> dict[st
         "expanded_ti_count": None,
         "inlets": list(getattr(task, "inlets", [])),
         "outlets": list(getattr(task, "outlets", [])),
-        "inlet_events": {},
-        "outlet_events": {},
+        "inlet_events": InletEventsAccessors(asset_events or {}),
+        "outlet_events": OutletEventAccessors(),
         "triggering_asset_events": {},
         "prev_data_interval_start_success": None,
         "prev_data_interval_end_success": None,

@@ -26,6 +26,7 @@ from slipstream.orchestration.run_state import dag_run_state
 from slipstream.orchestration.skips import branch_skip_set, may_skip, short_circuit_skip_set
 from slipstream.orchestration.trigger_rules import Decision
 from slipstream.runtime import task_logging
+from slipstream.runtime.asset_events import AssetEvent, events_for_success
 from slipstream.runtime.context import build_context
 from slipstream.runtime.task_instance import DagRunInfo, RuntimeTaskInstance
 from slipstream.runtime.task_runner import TryOutcome, call_callbacks, prepare_task, run_try
@@ -72,7 +73,7 @@ class DagTestResult:
     state: DagRunState
     logical_date: Any
     tis: list[TIRecord] = field(default_factory=list)
-    error: str | None = None
+    asset_events: list[AssetEvent] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -111,6 +112,7 @@ class InProcessRun:
         self.records: dict[str, list[TIRecord]] = {t: [TIRecord(t)] for t in dag.task_dict}
         self.states: dict[str, list[TaskInstanceState | None]] = {t: [None] for t in dag.task_dict}
         self.xcoms: dict[tuple[str, int, str], str] = {}
+        self.asset_events: dict[str, list[AssetEvent]] = {}
         self.params = params or {}
         self._to_evaluate: list[tuple[int, str]] = []
         self._queued: set[str] = set()
@@ -138,6 +140,7 @@ class InProcessRun:
             state=state,
             logical_date=self.dag_run.logical_date,
             tis=[r for t in self.order for r in self.records[t]],
+            asset_events=[e for events in self.asset_events.values() for e in events],
         )
 
     def run_single(self, task_id: str, map_index: int = -1) -> TIRecord:
@@ -251,7 +254,9 @@ class InProcessRun:
                     ti.task = task.unmap(expand_ctx, record.map_index)
                 else:
                     ti.task = prepare_task(task)
-                context = build_context(ti, params=self._task_params(ti.task))
+                context = build_context(
+                    ti, params=self._task_params(ti.task), asset_events=self.asset_events
+                )
             except Exception as err:
                 outcome = TryOutcome(S.FAILED, error=err, retryable=True)
                 log.exception("Task %s could not start", label)
@@ -284,6 +289,8 @@ class InProcessRun:
         elif state is S.UP_FOR_RESCHEDULE:
             record.first_reschedule_date = record.first_reschedule_date or record.start_date
             record.next_try_at = _timestamp(outcome.reschedule_date)
+        if state is S.SUCCESS and "outlet_events" in context:
+            self._record_asset_events(ti, context["outlet_events"], record.end_date)
         ti.state = state
         self._set_state(record, state)
         self._last_ti = ti
@@ -296,6 +303,19 @@ class InProcessRun:
         if callback and (state is not S.SKIPPED or outcome.error is not None):
             call_callbacks(getattr(task, callback, None), context, callback)
         log.info("Task %s finished: %s", task.task_id, state.value)
+
+    def _record_asset_events(self, ti: RuntimeTaskInstance, accessors: Any, when: Any) -> None:
+        events = events_for_success(
+            ti.task,
+            accessors,
+            dag_id=ti.dag_id,
+            run_id=ti.run_id,
+            map_index=ti.map_index,
+            timestamp=when,
+        )
+        for event in events:
+            log.info("Asset event for %s, extra %s", event.asset_uri, event.extra)
+            self.asset_events.setdefault(event.asset_uri, []).append(event)
 
     def _task_params(self, task: Any) -> dict[str, Any]:
         from slipstream.sdk.params import merge_params
