@@ -115,3 +115,40 @@ def test_shipped_examples_succeed(dag_id: str) -> None:
     proc = cli("dags", "test", dag_id, "--dags-folder", str(EXAMPLES), "-o", "json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["state"] == "success"
+
+
+def test_trigger_dag_run_runs_the_target_inline_and_waits(tmp_path: Path) -> None:
+    folder = tmp_path / "dags"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "parent.py").write_text(
+        textwrap.dedent(
+            """
+            from airflow.sdk import DAG
+            from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+
+            with DAG("parent", schedule=None):
+                TriggerDagRunOperator(
+                    task_id="kick", trigger_dag_id="child", conf={"n": 7},
+                    wait_for_completion=True, poke_interval=0.01,
+                )
+            """
+        )
+    )
+    (folder / "sub" / "child.py").write_text(
+        textwrap.dedent(
+            """
+            from airflow.sdk import DAG, task
+
+            with DAG("child", schedule=None):
+                @task
+                def show(params=None):
+                    print("child got", params["n"])
+
+                show()
+            """
+        )
+    )
+    proc = cli("dags", "test", "parent", "--dags-folder", str(folder), "-o", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["tasks"][0]["state"] == "success"
+    assert "child got 7" in proc.stderr

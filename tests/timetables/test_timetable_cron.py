@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pendulum
 import pytest
@@ -338,3 +338,43 @@ def test_validate_on_directly_built_timetable():
 def test_unknown_timezone():
     with pytest.raises(ValueError, match="Mars/Olympus"):
         create_timetable("@daily", "Mars/Olympus")
+
+
+def _wall_matches(expr, tz, start, end):
+    """Brute force: every UTC minute in [start, end) whose local wall time matches the cron."""
+    from croniter import croniter
+
+    zone, out, t = pendulum.timezone(tz), [], datetime.fromtimestamp(start.timestamp(), UTC)
+    while t < end:
+        local = t.astimezone(zone)
+        if croniter.match(expr, datetime(*local.timetuple()[:5])):
+            out.append(t)
+        t += timedelta(minutes=1)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("tz", "start"),
+    [
+        ("Europe/Amsterdam", utc(2024, 3, 30, 20)),
+        ("Europe/Amsterdam", utc(2024, 10, 26, 20)),
+        ("America/New_York", utc(2024, 3, 10, 1)),
+        ("America/New_York", utc(2024, 11, 3, 0)),
+        ("Australia/Lord_Howe", utc(2024, 4, 6, 9)),  # 30-minute shifts
+        ("Australia/Lord_Howe", utc(2024, 10, 5, 9)),
+    ],
+)
+@pytest.mark.parametrize("expr", ["*/20 * * * *", "45 * * * *"])
+def test_every_hour_crons_match_wall_clock_exactly(tz, start, expr):
+    end = start.add(hours=12)
+    tt = CronTriggerTimetable(expr, timezone=tz)
+    forward, t = [], start.subtract(microseconds=1)
+    while (t := tt._get_next(t)) < end:
+        forward.append(t)
+    backward, t = [], end
+    while (t := tt._get_prev(t)) >= start:
+        backward.append(t)
+    expected = _wall_matches(expr, tz, start, end)
+    assert len(expected) >= 11
+    assert forward == expected
+    assert backward[::-1] == expected

@@ -105,7 +105,10 @@ def test_dag(
     setup_task_logging()
     parsed_conf = parse_conf(conf)
     date = parse_date(logical_date)
+    from slipstream.dagfiles.bag import load_dag
+
     dag = load_dag_or_exit(dags_folder, dag_id)
+    folder = resolve_dags_folder(dags_folder)
     try:
         result = run_test(
             dag,
@@ -113,6 +116,7 @@ def test_dag(
             conf=parsed_conf,
             variable_file_path=variables_file,
             conn_file_path=connections_file,
+            find_dag=lambda other: load_dag(folder, other)[0],
         )
     except Exception as err:
         raise click.ClickException(f"DAG '{dag_id}' could not run: {err}") from None

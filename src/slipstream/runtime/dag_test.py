@@ -12,7 +12,7 @@ import heapq
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -103,8 +103,17 @@ class DagTestResult:
 class InProcessRun:
     """One DAG run executed in this process. Implements the task's `RunServices`."""
 
-    def __init__(self, dag: Any, dag_run: DagRunInfo, params: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        dag: Any,
+        dag_run: DagRunInfo,
+        params: dict[str, Any] | None = None,
+        *,
+        find_dag: Callable[[str], Any] | None = None,
+    ) -> None:
         self.dag = dag
+        self.find_dag = find_dag
+        self.triggered: dict[tuple[str, str], str] = {}
         self.dag_run = dag_run
         self.graph = as_graph(dag.task_dict)
         self.order = {tid: i for i, tid in enumerate(self.graph.topological_order())}
@@ -419,16 +428,31 @@ class InProcessRun:
         logical_date: Any,
         reset_dag_run: bool,
     ) -> str:
-        run_id = run_id or f"manual__{_now().isoformat()}"
-        log.warning(
-            "dags test runs one DAG: the triggered run %s of DAG %s is recorded, not executed",
-            run_id,
-            dag_id,
-        )
-        return run_id
+        """Run the triggered DAG right here, to completion, and remember its state.
+
+        `dags test` has no scheduler to hand the run to; running it inline gives the triggering
+        task (and `wait_for_completion`) the outcome a real deployment would reach.
+        """
+        from slipstream.core.exceptions import DagNotFound
+        from slipstream.sdk.operators.trigger_dagrun import DagRunAlreadyExists
+
+        target = self.find_dag(dag_id) if self.find_dag is not None else None
+        if target is None:
+            raise DagNotFound(f"Dag id {dag_id} not found: it cannot be triggered")
+        dag_run, params = _prepare(target, logical_date, conf)
+        if run_id:
+            dag_run.run_id = run_id
+        key = (dag_id, dag_run.run_id)
+        if key in self.triggered and not reset_dag_run:
+            raise DagRunAlreadyExists(f"A run {dag_run.run_id} of DAG {dag_id} already exists")
+        log.info("Running triggered DAG %s (run %s) in this process", dag_id, dag_run.run_id)
+        nested = InProcessRun(target, dag_run, params, find_dag=self.find_dag)
+        nested.triggered = self.triggered
+        self.triggered[key] = nested.run().state.value
+        return dag_run.run_id
 
     def get_dag_run_state(self, dag_id: str, run_id: str) -> str | None:
-        return None
+        return self.triggered.get((dag_id, run_id))
 
 
 def _prepare(
@@ -478,8 +502,13 @@ def test_dag(
     conf: dict[str, Any] | None = None,
     conn_file_path: str | None = None,
     variable_file_path: str | None = None,
+    find_dag: Callable[[str], Any] | None = None,
 ) -> DagTestResult:
-    """Run `dag` once in this process and return its outcome (what `dag.test()` calls)."""
+    """Run `dag` once in this process and return its outcome (what `dag.test()` calls).
+
+    `find_dag(dag_id)` finds the DAGs that TriggerDagRunOperator triggers; by default they are
+    looked up in the folder of `dag`'s file.
+    """
     from slipstream.sdk.secrets import InMemoryBackend, use_runtime_backend
 
     dag_run, params = _prepare(dag, logical_date, conf)
@@ -487,9 +516,24 @@ def test_dag(
         variables=_read_json(variable_file_path), connections=_read_json(conn_file_path)
     )
     with use_runtime_backend(backend):
-        result = InProcessRun(dag, dag_run, params).run()
+        finder = find_dag or _folder_lookup(dag)
+        result = InProcessRun(dag, dag_run, params, find_dag=finder).run()
     dag_run.end_date = _now()
     return result
+
+
+def _folder_lookup(dag: Any) -> Callable[[str], Any]:
+    def find(dag_id: str) -> Any:
+        if dag_id == dag.dag_id:
+            return dag
+        from pathlib import Path
+
+        from slipstream.dagfiles.bag import load_dag
+
+        fileloc = Path(getattr(dag, "fileloc", "") or ".")
+        return load_dag(fileloc.parent if fileloc.is_file() else fileloc, dag_id)[0]
+
+    return find
 
 
 def _read_json(path: str | None) -> dict[str, Any]:

@@ -8,6 +8,8 @@ A DAG scheduled on assets runs when its condition holds. Conditions evaluate aga
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 TYPE_CHECKING = False  # avoids importing `typing` at run time
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -42,12 +44,8 @@ def _check_identifier(kind: str, field: str, value: object, *, allow_empty: bool
 
 
 def _sanitize_uri(uri: str) -> str:
-    """Validate and normalise an asset URI the way Airflow does.
-
-    Strings that do not look like URIs are kept as they are. For URIs the scheme is lowercased,
-    credentials are dropped (with a warning), query parameters are sorted, the fragment and
-    trailing slashes go. A scheme with characters a URI scheme cannot have (e.g. spaces) and the
-    reserved `airflow` scheme are rejected.
+    """Validate and normalise a URI like Airflow: lowercase scheme, no credentials (warns),
+    sorted query, no fragment or trailing slash. Bad schemes and `airflow://` are rejected.
     """
     import re
     import urllib.parse
@@ -305,28 +303,17 @@ class AssetAny(_AssetBooleanCondition):
         return any(o.evaluate(statuses) for o in self.objects)
 
 
+@dataclass
 class Metadata:
     """Extra information a task attaches to the event of an asset it updates (`yield Metadata`)."""
 
-    def __init__(
-        self,
-        asset: Asset,
-        extra: dict[str, Any] | None = None,
-        alias: AssetAlias | None = None,
-    ) -> None:
-        self.asset = asset
-        self.extra: dict[str, Any] = {} if extra is None else extra
-        self.alias = alias
+    asset: Asset
+    extra: dict[str, Any] = field(default_factory=dict)
+    alias: AssetAlias | None = None
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Metadata):
-            return NotImplemented
-        return (self.asset, self.extra, self.alias) == (other.asset, other.extra, other.alias)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"Metadata(asset={self.asset!r}, extra={self.extra!r}, alias={self.alias!r})"
+    def __post_init__(self) -> None:
+        if self.extra is None:
+            self.extra = {}
 
 
 def deserialize_asset_condition(data: dict[str, Any]) -> BaseAsset:

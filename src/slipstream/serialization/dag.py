@@ -162,9 +162,7 @@ def _task_groups(dag: Any) -> list[dict[str, Any]]:
                 "downstream_group_ids": sorted(group.downstream_group_ids),
             }
         )
-        stack.extend(
-            reversed([c for c in group.children.values() if isinstance(c, TaskGroup)])
-        )
+        stack.extend(reversed([c for c in group.children.values() if isinstance(c, TaskGroup)]))
     return out
 
 
@@ -176,8 +174,10 @@ def _check_structure(dag: Any) -> None:
             raise SerializationError(
                 f"DAG '{dag.dag_id}': task '{task.task_id}' is registered as '{task_id}'"
             )
-        for direction, ids in (("upstream", task.upstream_task_ids), ("downstream",
-                                task.downstream_task_ids)):
+        for direction, ids in (
+            ("upstream", task.upstream_task_ids),
+            ("downstream", task.downstream_task_ids),
+        ):
             missing = sorted(i for i in ids if i not in tasks)
             if missing:
                 raise SerializationError(

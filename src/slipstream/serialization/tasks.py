@@ -158,6 +158,15 @@ def _sensor(task: Any) -> dict[str, Any] | None:
     return out
 
 
+def _read(task: Any, name: str) -> Any:
+    """The encoded attribute; a property that raises becomes a placeholder naming the error."""
+    try:
+        value = getattr(task, name, None)
+    except Exception as err:
+        return f"<unreadable: {type(err).__name__}: {err}>"
+    return encode(value)
+
+
 def _mapped_keys(value: Any) -> list[str] | None:
     """The argument names a mapped task varies; None when they are known only at run time."""
     if isinstance(value, Mapping):
@@ -186,7 +195,7 @@ def _template_values(task: Any, mapped: bool) -> dict[str, Any]:
     """Each template field's unrendered value; mapped arguments show as `{"__type": "mapped"}`."""
     fields = list(task.template_fields)
     if not mapped:
-        return {name: encode(getattr(task, name, None)) for name in fields}
+        return {name: _read(task, name) for name in fields}
     kwargs = task.partial_kwargs
     values = {name: encode(kwargs.get(name)) for name in fields}
     keys = _mapped_keys(task.expand_input.value)

@@ -8,7 +8,8 @@ only change when the DAG does:
 - dates, times and durations, task output references, callables and classes become small
   `{"__type": ...}` records (callables by qualified name, never by address);
 - params and assets use their own `serialize()`;
-- anything else becomes its `repr`, with memory addresses removed and long text cut.
+- anything else becomes its `repr`, without memory addresses or the generated prefix of DAG-file
+  module names, and cut when long.
 
 Nothing here raises for a value: a value that cannot even be `repr`'d becomes a placeholder.
 """
@@ -23,7 +24,12 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from slipstream.sdk.assets import BaseAsset
+    from slipstream.sdk.params import Param, ParamsDict
+    from slipstream.sdk.xcom_arg import ResolveMixin
 
 MAX_DEPTH = 24
 MAX_REPR_LENGTH = 2000
@@ -31,12 +37,15 @@ MAX_REPR_LENGTH = 2000
 _ADDRESS = re.compile(r" (?:object )?at 0x[0-9A-Fa-f]+")
 _BARE_ADDRESS = re.compile(r"\b0x[0-9A-Fa-f]{8,}\b")
 # DAG files are imported as `unusual_prefix_<sha1 of the path>_<stem>` (see dagfiles).
-_DAG_MODULE_PREFIX = re.compile(r"^unusual_prefix_[0-9a-f]{40}_")
+_DAG_MODULE_PREFIX = re.compile(r"\bunusual_prefix_[0-9a-f]{40}_")
 
 
 def encode(value: Any) -> Any:
     """`value` as JSON data (see the module docs); never raises."""
-    return _encode(value, 0, set())
+    try:
+        return _encode(value, 0, set())
+    except Exception:  # e.g. a property that raises while we inspect the object
+        return sanitized_repr(value)
 
 
 def sanitized_repr(value: Any) -> str:
@@ -48,6 +57,7 @@ def sanitized_repr(value: Any) -> str:
     if not isinstance(text, str):
         return f"<unrepresentable {_type_name(value)}>"
     text = _BARE_ADDRESS.sub("0x…", _ADDRESS.sub("", text))
+    text = _DAG_MODULE_PREFIX.sub("", text)
     if len(text) > MAX_REPR_LENGTH:
         text = text[:MAX_REPR_LENGTH] + "…"
     return text
@@ -165,24 +175,24 @@ _NOT_SDK = object()
 
 
 @functools.cache
-def _sdk_types() -> tuple[type, type, type, type]:
-    from slipstream.sdk.assets import BaseAsset
-    from slipstream.sdk.params import Param, ParamsDict
-    from slipstream.sdk.xcom_arg import ResolveMixin
+def _sdk_types() -> tuple[type[ParamsDict], type[Param], type[BaseAsset], type[ResolveMixin]]:
+    """The SDK classes with their own JSON form, imported on first use."""
+    from slipstream.sdk import assets, params, xcom_arg
 
-    return ParamsDict, Param, BaseAsset, ResolveMixin
+    return params.ParamsDict, params.Param, assets.BaseAsset, xcom_arg.ResolveMixin
 
 
 def _encode_sdk_value(value: Any, depth: int = 0, active: set[int] | None = None) -> Any:
     """SDK objects with a meaningful JSON form; `_NOT_SDK` for anything else."""
-    ParamsDict, Param, BaseAsset, ResolveMixin = _sdk_types()  # noqa: N806
-    if isinstance(value, ParamsDict):
-        return value.serialize()
-    if isinstance(value, Param):
-        return {"__type": "param", **_safe_serialize(value)}
-    if isinstance(value, BaseAsset):
+    params_dict, param, base_asset, resolve_mixin = _sdk_types()
+    if isinstance(value, params_dict):
         return _safe_serialize(value)
-    if isinstance(value, ResolveMixin):
+    if isinstance(value, param):
+        data = _safe_serialize(value)
+        return {"__type": "param", **data} if isinstance(data, dict) else data
+    if isinstance(value, base_asset):
+        return _safe_serialize(value)
+    if isinstance(value, resolve_mixin):
         return _encode_reference(value, depth, active if active is not None else set())
     return _NOT_SDK
 

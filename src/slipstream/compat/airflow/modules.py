@@ -154,13 +154,20 @@ _STANDARD_OPERATORS: dict[str, dict[str, str]] = {
     "empty": {"EmptyOperator": f"{_OPERATORS}.empty"},
     "trigger_dagrun": {"TriggerDagRunOperator": f"{_OPERATORS}.trigger_dagrun"},
     "latest_only": {"LatestOnlyOperator": f"{_OPERATORS}.latest_only"},
+    "branch": {"BaseBranchOperator": f"{_OPERATORS}.branch"},
+    "datetime": {"BranchDateTimeOperator": f"{_OPERATORS}.datetime"},
+    "weekday": {"BranchDayOfWeekOperator": f"{_OPERATORS}.weekday"},
 }
 _STANDARD_SENSORS: dict[str, dict[str, str]] = {
     "python": {"PythonSensor": f"{_SENSORS}.python"},
     "filesystem": {"FileSensor": f"{_SENSORS}.filesystem"},
     "bash": {"BashSensor": f"{_SENSORS}.bash"},
-    "time_delta": {"TimeDeltaSensor": f"{_SENSORS}.time_delta"},
-    "date_time": {"DateTimeSensor": f"{_SENSORS}.date_time"},
+    "time_delta": _names(
+        f"{_SENSORS}.time_delta", "TimeDeltaSensor", "TimeDeltaSensorAsync", "WaitSensor"
+    ),
+    "date_time": _names(f"{_SENSORS}.date_time", "DateTimeSensor", "DateTimeSensorAsync"),
+    "time": _names(f"{_SENSORS}.time", "TimeSensor", "TimeSensorAsync"),
+    "weekday": {"DayOfWeekSensor": f"{_SENSORS}.weekday"},
 }
 
 MODULES: dict[str, dict[str, str]] = {
@@ -215,6 +222,8 @@ MODULES: dict[str, dict[str, str]] = {
     "airflow.utils.weight_rule": {"WeightRule": _RULES},
     "airflow.utils.state": {**_STATE_NAMES, "State": _STATES},
     "airflow.utils.task_group": {"TaskGroup": _TASKGROUP},
+    "airflow.utils.weekday": {"WeekDay": "slipstream.sdk.weekday"},
+    "airflow.providers.standard.utils.weekday": {"WeekDay": "slipstream.sdk.weekday"},
     "airflow.utils.edgemodifier": _LABELS,
     "airflow.utils.timezone": _TIMEZONE_NAMES,
     "airflow.utils.dates": {},

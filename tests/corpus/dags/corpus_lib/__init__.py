@@ -1,0 +1,1 @@
+"""Helpers shared by the corpus DAG files (kept out of DAG parsing by .airflowignore)."""

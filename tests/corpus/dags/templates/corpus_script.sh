@@ -1,0 +1,2 @@
+#!/usr/bin/env bash
+echo "script for {{ ds }} in {{ params.table }}"
