@@ -267,3 +267,25 @@ def test_outlets_emit_asset_events_with_extra_and_inlets_read_them() -> None:
         ("s3://bucket/orders.csv", {"rows": 42}, "produce")
     ]
     assert seen == {"rows": 42}
+
+
+def test_xcomarg_zip_map_and_concat_feed_mapped_tasks() -> None:
+    got = []
+    with DAG("zipping", start_date=START) as d:
+
+        @task
+        def letters():
+            return ["a", "b", "c"]
+
+        @task
+        def numbers():
+            return [1, 2]
+
+        @task
+        def show(pair):
+            got.append(tuple(pair) if isinstance(pair, list) else pair)
+
+        show.expand(pair=letters().zip(numbers(), fillvalue=0))
+        show.expand(pair=letters().map(str.upper).concat(numbers()))
+    assert run(d).state == "success"
+    assert got == [("a", 1), ("b", 2), ("c", 0), "A", "B", "C", 1, 2]

@@ -18,12 +18,22 @@ DAG_FILE = textwrap.dedent(
     """
     import datetime as dt
     import pendulum
-    from airflow.sdk import DAG, TaskGroup, task
+    from airflow.sdk import DAG, BaseOperator, TaskGroup, task
     from airflow.providers.standard.operators.empty import EmptyOperator
     from airflow.providers.standard.operators.python import PythonOperator
 
     class Opaque:
         pass
+
+    class Custom(BaseOperator):
+        template_fields = ("payload",)
+
+        def __init__(self, payload, **kwargs):
+            super().__init__(**kwargs)
+            self.payload = payload
+
+        def execute(self, context):
+            pass
 
     def on_failure(context):
         pass
@@ -57,6 +67,7 @@ DAG_FILE = textwrap.dedent(
             op_kwargs={"obj": Opaque(), "when": dt.timedelta(hours=1), "set": {"u", "v", "w"}},
         ) << mapped
         EmptyOperator(task_id="end", outlets=[]) << mapped
+        Custom(task_id="custom", payload={"opaque": Opaque(), "cls": Opaque})
     """
 )
 
@@ -128,3 +139,9 @@ def test_hash_is_stable_across_processes_and_hash_seeds(tmp_path: Path) -> None:
     assert record["default_args"]["opaque"] == "<hashed.Opaque>"
     assert record["default_args"]["callback"] == {"__type": "callable", "name": "hashed.<lambda>"}
     assert record["relative_fileloc"] == "hashed.py"
+    custom = next(t for t in record["tasks"] if t["task_id"] == "custom")
+    assert custom["task_module"] == "hashed" and custom["task_type"] == "Custom"
+    assert custom["template_values"]["payload"] == {
+        "opaque": "<hashed.Opaque>",
+        "cls": {"__type": "class", "name": "hashed.Opaque"},
+    }

@@ -348,3 +348,47 @@ def test_thousand_task_dag_size() -> None:
     back = deserialize_dag(text)
     assert back.task_count == 1000
     assert back.get_task("t0999").upstream_task_ids == {"t0998"}
+
+
+def test_sensor_settings() -> None:
+    from slipstream.sdk.sensors.python import PythonSensor
+
+    with DAG("sensing", schedule=None, start_date=samples.START) as dag:
+        PythonSensor(
+            task_id="wait",
+            python_callable=samples.notify,
+            mode="reschedule",
+            poke_interval=dt.timedelta(seconds=30),
+            timeout=600,
+            soft_fail=True,
+        )
+        PythonSensor.partial(task_id="wait_mapped", mode="reschedule").expand(op_args=[[1], [2]])
+        samples.EmptyOperator(task_id="not_a_sensor")
+    tasks = records(serialize_dag(dag))
+    assert tasks["wait"]["sensor"] == {
+        "mode": "reschedule",
+        "poke_interval": 30.0,
+        "timeout": 600.0,
+        "soft_fail": True,
+        "exponential_backoff": False,
+        "max_wait": None,
+    }
+    assert tasks["wait"]["python_callable"].endswith("samples.notify")
+    assert tasks["wait_mapped"]["sensor"] == {"mode": "reschedule"}
+    assert tasks["not_a_sensor"]["sensor"] is None
+
+
+def test_other_stored_fields_read_as_attributes() -> None:
+    _, back = roundtrip(samples.taskflow_dag())
+    extract = back.get_task("extract")
+    assert extract.doc_md == "Reads the source."
+    assert extract.ui_color == "#ffefeb"
+    assert extract.sensor is None
+    assert extract.ignore_first_depends_on_past is True
+    assert back.default_args["retries"] == 1
+    assert back.timetable_description == "At 00:00"
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        extract.nothing  # noqa: B018
+    with pytest.raises(AttributeError):
+        back.nothing  # noqa: B018
+    assert getattr(extract, "depends_on_past", None) is False

@@ -16,12 +16,16 @@ from slipstream.cli.common import (
     resolve_dags_folder,
     setup_task_logging,
 )
+from slipstream.cli.dags_details import details
 from slipstream.cli.output import OUTPUT_OPTION, print_rows, print_table
 
 
 @click.group()
 def dags() -> None:
     """Work with DAGs."""
+
+
+dags.add_command(details)
 
 
 @dags.command("list")

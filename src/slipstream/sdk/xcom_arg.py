@@ -23,9 +23,9 @@ class ResolveMixin:
 class XComArg(ResolveMixin, DependencyMixin):
     """`XComArg(task)` refers to a task's return value; `XComArg(task, key)` to another key."""
 
-    def __new__(cls, operator: Any = None, key: str = RETURN_VALUE_KEY) -> Any:
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         if cls is XComArg:
-            return PlainXComArg(operator, key)
+            return PlainXComArg(*args, **kwargs)
         return super().__new__(cls)
 
     @staticmethod

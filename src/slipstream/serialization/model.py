@@ -2,8 +2,9 @@
 
 `SerializedTask` satisfies `slipstream.orchestration.graph.TaskNode`, so the scheduling rules run
 on a `SerializedDAG.task_dict` exactly as on a live DAG's; durations are `timedelta`s again, dates
-timezone-aware datetimes, `params` a `ParamsDict`, `timetable` a working `Timetable`. Everything
-the JSON holds stays reachable through `data` (the record as stored).
+timezone-aware datetimes, `params` a `ParamsDict`, `timetable` a working `Timetable`. Every other
+field of the stored record reads as an attribute too, as stored (`task.doc_md`, `task.sensor`,
+`dag.default_args`), and `data` is the whole record.
 """
 
 from __future__ import annotations
@@ -65,6 +66,9 @@ class SerializedTask:
     @property
     def node_id(self) -> str:
         return self.task_id
+
+    def __getattr__(self, name: str) -> Any:
+        return _stored_field(self, name)
 
     @property
     def expand_input(self) -> Mapping[str, Any] | None:
@@ -132,6 +136,9 @@ class SerializedDAG:
     edge_info: dict[tuple[str, str], dict[str, Any]]
     data: Mapping[str, Any] = field(repr=False)
 
+    def __getattr__(self, name: str) -> Any:
+        return _stored_field(self, name)
+
     @property
     def task_group(self) -> SerializedTaskGroup:
         """The root task group."""
@@ -183,6 +190,15 @@ class SerializedDAG:
 
     def __repr__(self) -> str:
         return f"<SerializedDAG: {self.dag_id}>"
+
+
+def _stored_field(obj: SerializedTask | SerializedDAG, name: str) -> Any:
+    """A field of the stored record not mirrored as an attribute (called for unknown names)."""
+    if not name.startswith("__") and name != "data":
+        data = object.__getattribute__(obj, "data")
+        if name in data:
+            return data[name]
+    raise AttributeError(f"{type(obj).__name__!r} object has no attribute {name!r}")
 
 
 def deserialize_dag(data: Mapping[str, Any] | str | bytes) -> SerializedDAG:

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from slipstream.serialization.values import encode, qualified_name
+from slipstream.serialization.values import encode, module_name, qualified_name
 
 CALLBACKS = ("execute", "failure", "success", "retry", "skipped")
 SENSOR_FIELDS = ("mode", "poke_interval", "timeout", "soft_fail", "exponential_backoff", "max_wait")
@@ -39,7 +39,7 @@ def serialize_task(task: Any, dag_params: Mapping[str, Any]) -> dict[str, Any]:
         "label": task.label,
         "task_display_name": task.task_display_name,
         "task_type": task.task_type,
-        "task_module": cls.__module__,
+        "task_module": module_name(cls.__module__),
         "operator_name": task.operator_name,
         "task_group": None if group is None else group.group_id,
         "upstream_task_ids": sorted(task.upstream_task_ids),

@@ -63,6 +63,11 @@ def sanitized_repr(value: Any) -> str:
     return text
 
 
+def module_name(module: str) -> str:
+    """A module's name, DAG-file modules by their file's stem (stable wherever the file lives)."""
+    return _DAG_MODULE_PREFIX.sub("", module)
+
+
 def qualified_name(obj: Any) -> str:
     """`module.qualname` of a function, method, class or partial; DAG-file modules by stem."""
     if isinstance(obj, functools.partial):
@@ -74,7 +79,7 @@ def qualified_name(obj: Any) -> str:
     module = getattr(target, "__module__", None)
     if not isinstance(module, str) or module == "builtins":
         return name
-    return f"{_DAG_MODULE_PREFIX.sub('', module)}.{name}"
+    return f"{module_name(module)}.{name}"
 
 
 def canonical_json(data: Any) -> str:
