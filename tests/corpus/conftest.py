@@ -40,9 +40,7 @@ def records(corpus_env: dict[str, str]) -> Records:
 
 
 @pytest.fixture
-def run_dag(
-    corpus_bag: DagBag, corpus_env: dict[str, str]
-) -> Callable[..., DagTestResult]:
+def run_dag(corpus_bag: DagBag, corpus_env: dict[str, str]) -> Callable[..., DagTestResult]:
     """`run_dag(dag_id, conf=None)`: one in-process run at LOGICAL_DATE, like `dags test`."""
 
     def run(dag_id: str, conf: dict[str, Any] | None = None) -> DagTestResult:

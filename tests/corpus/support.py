@@ -9,6 +9,7 @@ from typing import Any
 import pendulum
 
 from slipstream.runtime.dag_test import DagTestResult
+
 HERE = Path(__file__).resolve().parent
 DAGS_FOLDER = HERE / "dags"
 BROKEN_FOLDER = HERE / "broken_dags"

@@ -11,8 +11,9 @@ import copy
 import logging
 import signal
 import threading
+import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -85,6 +86,8 @@ def _failed(err: BaseException, *, retryable: bool) -> TryOutcome:
 
 
 def _push_result(ti: RuntimeTaskInstance, task: Any, result: Any) -> None:
+    if ti.map_index < 0 and _feeds_mapping(task):
+        _check_mappable(task, result if task.do_xcom_push else None)
     if not task.do_xcom_push:
         return
     if task.multiple_outputs:
@@ -102,6 +105,29 @@ def _push_result(ti: RuntimeTaskInstance, task: Any, result: Any) -> None:
             ti.xcom_push(key, value)
     if result is not None:
         ti.xcom_push(RETURN_VALUE_KEY, result)
+
+
+def _feeds_mapping(task: Any) -> bool:
+    """Whether a downstream mapped task expands over this task's output."""
+    dag = task.dag
+    for down_id in task.downstream_task_ids if dag is not None else ():
+        down = dag.task_dict.get(down_id)
+        if getattr(down, "is_mapped", False) and any(
+            ref.operator.task_id == task.task_id for ref in down.expand_input.iter_references()
+        ):
+            return True
+    return False
+
+
+def _check_mappable(task: Any, result: Any) -> None:
+    """As in Airflow, the task fails (not the mapped one) when it gives nothing to map over."""
+    if result is None:
+        raise AirflowException(f"Task '{task.task_id}' did not push XCom for task mapping")
+    if not isinstance(result, (Sequence, dict)) or isinstance(result, (str, bytes, bytearray)):
+        raise AirflowException(
+            f"Task '{task.task_id}' pushed an unmappable return type "
+            f"{type(result).__qualname__!r} for task mapping (needs a list or dict)"
+        )
 
 
 def call_callbacks(callbacks: Any, context: dict[str, Any], name: str) -> None:
@@ -129,9 +155,15 @@ def _timeout(limit: Any, task_id: str) -> Iterator[None]:
         raise AirflowTaskTimeout(f"Timeout, PID: task '{task_id}' ran longer than {limit}")
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    outer_delay, outer_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    started = time.monotonic()
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer_delay:
+            # Re-arm an alarm set before the task ran (a supervisor's, pytest-timeout's): it
+            # fires when it would have, or at once if it fell due while the task ran.
+            remaining = max(outer_delay - (time.monotonic() - started), 1e-6)
+            signal.setitimer(signal.ITIMER_REAL, remaining, outer_interval)

@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from airflow.sdk import DAG
 from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import DAG
 
 with DAG(dag_id="corpus_cycle", schedule=None, start_date=datetime(2024, 1, 1)):
     extract = EmptyOperator(task_id="extract")

@@ -45,3 +45,17 @@ with DAG(
     finish = EmptyOperator(task_id="finish", trigger_rule="none_failed_min_one_success")
 
     choose >> [fast_lane, slow_lane] >> finish
+
+    with TaskGroup("checks"):
+
+        @task.branch
+        def route_check():
+            return "checks.quick"
+
+        route_check() >> [EmptyOperator(task_id="quick"), EmptyOperator(task_id="thorough")]
+
+    @task.branch
+    def maybe_notify():
+        return None  # None follows no branch: everything directly downstream is skipped
+
+    maybe_notify() >> EmptyOperator(task_id="notify")

@@ -9,8 +9,12 @@ from corpus_lib.record import record
 
 
 def task_failure(context):
-    record("task_failure", task_id=context["task_instance"].task_id,
-           try_number=context["ti"].try_number, error=str(context["exception"]))
+    record(
+        "task_failure",
+        task_id=context["task_instance"].task_id,
+        try_number=context["ti"].try_number,
+        error=str(context["exception"]),
+    )
 
 
 def task_success(context):

@@ -9,8 +9,12 @@ from corpus_lib.record import record
 
 
 def on_failure(context):
-    record("failure", task_id=context["ti"].task_id, try_number=context["ti"].try_number,
-           error=type(context["exception"]).__name__)
+    record(
+        "failure",
+        task_id=context["ti"].task_id,
+        try_number=context["ti"].try_number,
+        error=type(context["exception"]).__name__,
+    )
 
 
 with DAG(
@@ -20,8 +24,12 @@ with DAG(
     catchup=False,
 ):
 
-    @task(execution_timeout=timedelta(seconds=0.2), retries=1, retry_delay=0.01,
-          on_failure_callback=on_failure)
+    @task(
+        execution_timeout=timedelta(seconds=0.2),
+        retries=1,
+        retry_delay=0.01,
+        on_failure_callback=on_failure,
+    )
     def too_slow():
         time.sleep(5)
 

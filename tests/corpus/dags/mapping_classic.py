@@ -23,7 +23,7 @@ def gather(ti):
 
 with DAG("corpus_mapping_classic", schedule=None, start_date=datetime(2024, 1, 1)) as dag:
     echo = BashOperator.partial(task_id="echo", retries=0).expand(
-        bash_command=["echo one", "echo two"]
+        bash_command=["echo one", "echo {{ ds_nodash }}-{{ ti.map_index }}"]
     )
     squares = PythonOperator.partial(task_id="square", python_callable=square).expand(
         op_args=[[2], [3], [4]]

@@ -47,15 +47,38 @@ def corpus_mapping_taskflow():
     def shout(word):
         return word.upper()
 
-    total(add.partial(y=10).expand(x=make_numbers()))
+    @task
+    def keep(values):
+        return values  # the lazy sequence of mapped results, stored as a list
+
+    @task
+    def show_kept(values):
+        record("kept", values=values, type=type(values).__name__)
+
+    added = add.partial(y=10).expand(x=make_numbers())
+    total(added)
+    show_kept(keep(added))
     products(multiply.expand(a=[1, 2], b=[10, 20, 30]))
-    descriptions(
-        describe.expand_kwargs([{"name": "a", "size": 1}, {"name": "b", "size": 2}])
-    )
+    descriptions(describe.expand_kwargs([{"name": "a", "size": 1}, {"name": "b", "size": 2}]))
     descriptions.override(task_id="descriptions_from_xcom")(
         describe.override(task_id="describe_from_xcom").expand_kwargs(make_kwargs())
     )
-    shout.expand(word=["hello", "world"])
+
+    @task
+    def make_words():
+        return ["  hello ", " world"]
+
+    @task
+    def exclaim(word):
+        return f"{word}!"
+
+    @task
+    def sentence(words):
+        record("sentence", words=list(words))
+
+    # .map() cleans each element lazily; mapping over a mapped task's output maps again.
+    shouted = shout.expand(word=make_words().map(lambda word: word.strip()))
+    sentence(exclaim.expand(word=shouted))
 
 
 corpus_mapping_taskflow()

@@ -8,8 +8,12 @@ from corpus_lib.record import record
 
 
 def describe(numbers, limit, when):
-    record("native", numbers=numbers, limit=limit,
-           types=[type(numbers).__name__, type(limit).__name__, type(when).__name__])
+    record(
+        "native",
+        numbers=numbers,
+        limit=limit,
+        types=[type(numbers).__name__, type(limit).__name__, type(when).__name__],
+    )
 
 
 with DAG(

@@ -18,6 +18,8 @@ with DAG(
         "mode": Param("fast", enum=["fast", "slow"]),
         "name": Param("abc", type="string", minLength=2),
         "plain": "just a default",
+        "optional": Param(None, type=["null", "string"]),
+        "start": Param("2024-01-01", type="string", format="date"),
     },
 ) as dag:
 

@@ -5,10 +5,11 @@ from airflow.providers.common.compat.sdk import TriggerRule
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.python import PythonOperator
-from airflow.sdk import DAG, Asset
+from airflow.sdk import DAG, Asset, task
 from airflow.sdk.exceptions import AirflowSkipException
 from airflow.utils import timezone
 from airflow.utils.state import TaskInstanceState
+from corpus_lib.record import record
 
 ORDERS = Asset("corpus://warehouse/orders")
 
@@ -33,3 +34,9 @@ with DAG(
     publish = PythonOperator(task_id="publish", python_callable=maybe_skip)
     done = EmptyOperator(task_id="done", trigger_rule=TriggerRule.NONE_FAILED)
     build >> publish >> done
+
+    @task
+    def announce(message):
+        record("announce", message=message)
+
+    announce(build.output)

@@ -12,8 +12,12 @@ def _callback(event):
     def callback(context):
         ti = context["ti"]
         error = context.get("exception")
-        record(event, task_id=ti.task_id, try_number=ti.try_number,
-               error=type(error).__name__ if error is not None else None)
+        record(
+            event,
+            task_id=ti.task_id,
+            try_number=ti.try_number,
+            error=type(error).__name__ if error is not None else None,
+        )
 
     return callback
 

@@ -3,10 +3,10 @@ group >> group, and a `@task_group` function used twice (ids get a `__1` suffix)
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import DAG, TaskGroup, task, task_group
-from airflow.sdk.definitions.context import get_current_context
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.python import PythonOperator
+from airflow.sdk import DAG, TaskGroup, task, task_group
+from airflow.sdk.definitions.context import get_current_context
 from corpus_lib.record import record
 
 
@@ -18,8 +18,13 @@ def fetch(ti):
 
 
 def check_rows(ti, task):
-    record("rows", task_id=ti.task_id, retries=task.retries, owner=task.owner,
-           data=ti.xcom_pull(task_ids="ingest.fetch"))
+    record(
+        "rows",
+        task_id=ti.task_id,
+        retries=task.retries,
+        owner=task.owner,
+        data=ti.xcom_pull(task_ids="ingest.fetch"),
+    )
 
 
 with DAG(

@@ -24,8 +24,15 @@ def taskflow_etl():
         return {"total_order_value": round(sum(order_data.values()), 2), "order_count": 3}
 
     @task
-    def load(total_order_value: float, order_count: int, ti=None, ds=None, dag_run=None,
-             logical_date=None, params=None):
+    def load(
+        total_order_value: float,
+        order_count: int,
+        ti=None,
+        ds=None,
+        dag_run=None,
+        logical_date=None,
+        params=None,
+    ):
         record(
             "load",
             task_id=ti.task_id,
@@ -40,13 +47,23 @@ def taskflow_etl():
     @task
     def summary(**context):
         ti = context["ti"]
-        print(f"Total order value is: {ti.xcom_pull(task_ids='transform')['total_order_value']:.2f}")
+        print(
+            f"Total order value is: {ti.xcom_pull(task_ids='transform')['total_order_value']:.2f}"
+        )
         record(
             "summary",
             whole=ti.xcom_pull(task_ids="transform"),
             total=ti.xcom_pull(task_ids="transform", key="total_order_value"),
             count=ti.xcom_pull(task_ids="transform", key="order_count"),
         )
+
+    @task
+    def stats() -> dict[str, float]:
+        return {"mean": 2.5, "max": 4.0}
+
+    @task
+    def spread(mean: float, maximum: float):
+        record("spread", spread=maximum - mean)
 
     @task
     def square(x: int) -> int:
@@ -62,6 +79,8 @@ def taskflow_etl():
     load(totals["total_order_value"], totals["order_count"]) >> summary()
     load.override(task_id="load_again")(totals["total_order_value"], order_count=0)
     add_up(square(2), square(3))
+    summary_stats = stats()
+    spread(summary_stats["mean"], summary_stats["max"])
 
 
 dag_object = taskflow_etl()

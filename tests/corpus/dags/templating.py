@@ -57,6 +57,12 @@ with DAG(
         bash_command="echo {{ var.value.corpus_greeting }} "
         "{{ var.value.get('corpus_missing', 'fallback') }} {{ var.json.corpus_settings.region }}",
     )
+    context_values = BashOperator(
+        task_id="context_values",
+        bash_command="echo {{ dag.dag_id }} {{ task.task_id }} {{ run_id }} {{ ti.try_number }} "
+        "{{ logical_date.strftime('%Y/%m') }} {{ data_interval_end | ds_nodash }} {{ ts_nodash }} "
+        "{{ task_instance_key_str }}",
+    )
     query = QueryOperator(task_id="query", sql="corpus_query.sql")
     script = BashOperator(task_id="script", bash_command="corpus_script.sh")
     python_templates = PythonOperator(
@@ -76,8 +82,8 @@ with DAG(
 
     @task
     def collect(ti=None):
-        record("collect", values=ti.xcom_pull(task_ids=["dates", "conf", "variables", "query",
-                                                        "script"]))
+        upstream = ["dates", "conf", "variables", "context_values", "query", "script"]
+        record("collect", values=ti.xcom_pull(task_ids=upstream))
 
-    [dates, conf, variables, query, script] >> collect()
+    [dates, conf, variables, context_values, query, script] >> collect()
     taskflow_arg("{{ ds_nodash }}")

@@ -1,5 +1,10 @@
 """Variables and connections from AIRFLOW_VAR_* / AIRFLOW_CONN_* environment variables, read in
-tasks (and once at parse time with a default), and get_current_context() from both paths."""
+tasks (and once at parse time with a default), and get_current_context() from both paths.
+
+`airflow.models.Variable.get` takes `default_var=` (its Airflow 2 signature), the Task SDK's
+`airflow.sdk.Variable.get` takes `default=`; each is used with its own keyword, as Airflow 3.3
+accepts them.
+"""
 
 from datetime import datetime
 
@@ -7,6 +12,7 @@ from airflow.hooks.base import BaseHook
 from airflow.models import Variable
 from airflow.operators.python import get_current_context as legacy_get_current_context
 from airflow.sdk import DAG, get_current_context, task
+from airflow.sdk import Variable as SdkVariable
 from corpus_lib.record import record
 
 # Parse-time read: the variable is usually unset while parsing, so the default is used.
@@ -25,9 +31,9 @@ with DAG(
         record(
             "variables",
             threshold=Variable.get("corpus_threshold"),
-            default=Variable.get("corpus_absent", default="dflt"),
+            default=SdkVariable.get("corpus_absent", default="dflt"),
             default_var=Variable.get("corpus_absent", default_var="legacy"),
-            settings=Variable.get("corpus_settings", deserialize_json=True),
+            settings=SdkVariable.get("corpus_settings", deserialize_json=True),
         )
 
     @task
@@ -36,8 +42,7 @@ with DAG(
         api = BaseHook.get_connection("corpus_api")
         record(
             "connections",
-            db=[db.conn_type, db.host, db.port, db.login, db.password, db.schema,
-                db.extra_dejson],
+            db=[db.conn_type, db.host, db.port, db.login, db.password, db.schema, db.extra_dejson],
             api=[api.conn_type, api.host, api.extra_dejson],
         )
 
@@ -54,4 +59,18 @@ with DAG(
             dag_id=context["dag"].dag_id,
         )
 
+    @task
+    def set_variables():
+        SdkVariable.set("corpus_run_marker", "set-in-run")
+        SdkVariable.set("corpus_run_json", {"n": 1}, serialize_json=True)
+
+    @task
+    def get_variables():
+        record(
+            "set_then_get",
+            marker=SdkVariable.get("corpus_run_marker"),
+            json=Variable.get("corpus_run_json", deserialize_json=True),
+        )
+
     read_variables() >> read_connections() >> use_context()
+    set_variables() >> get_variables()

@@ -15,7 +15,7 @@ def corpus_xcom_types():
         return {
             "pair": (1, "a"),
             "tags": {"x"},
-            "when": datetime.datetime(2024, 3, 15, 6, 30, tzinfo=datetime.timezone.utc),
+            "when": datetime.datetime(2024, 3, 15, 6, 30, tzinfo=datetime.UTC),
             "day": datetime.date(2024, 3, 15),
             "wait": datetime.timedelta(minutes=5),
         }
