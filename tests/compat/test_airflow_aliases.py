@@ -214,8 +214,8 @@ def test_unknown_name_in_a_supported_module() -> None:
 def test_unknown_attribute_access_raises_the_same_error() -> None:
     import airflow.models
 
-    with pytest.raises(UnsupportedAirflowNameError, match=r"'DagRun' from 'airflow\.models'"):
-        _ = airflow.models.DagRun
+    with pytest.raises(UnsupportedAirflowNameError, match=r"'DagBag' from 'airflow\.models'"):
+        _ = airflow.models.DagBag
 
 
 @pytest.mark.parametrize(
@@ -317,3 +317,24 @@ def test_uninstall_forgets_alias_modules_and_the_finder() -> None:
     with pytest.raises(ModuleNotFoundError) as info:
         importlib.import_module("airflow")
     assert not isinstance(info.value, UnsupportedAirflowImportError)
+
+
+def test_metadata_models_import_for_type_hints_but_refuse_use() -> None:
+    from airflow.models import DagRun, TaskInstance
+    from airflow.models.taskinstance import TaskInstance as FromModule
+    from airflow.utils.types import DagRunType
+
+    from slipstream.core.exceptions import UnsupportedFeatureError
+
+    assert FromModule is TaskInstance and DagRunType.MANUAL == "manual"
+
+    class FakeTI:
+        task_id, try_number, map_index = "t", 1, -1
+
+        def xcom_pull(self) -> None: ...
+
+    assert isinstance(FakeTI(), TaskInstance) and not isinstance(FakeTI(), DagRun)
+    with pytest.raises(UnsupportedFeatureError, match=r"TaskInstance\.find needs the metadata"):
+        TaskInstance.find()
+    with pytest.raises(UnsupportedFeatureError, match="use the `dag_run` of the task context"):
+        DagRun()

@@ -289,3 +289,27 @@ def test_xcomarg_zip_map_and_concat_feed_mapped_tasks() -> None:
         show.expand(pair=letters().map(str.upper).concat(numbers()))
     assert run(d).state == "success"
     assert got == [("a", 1), ("b", 2), ("c", 0), "A", "B", "C", 1, 2]
+
+
+def test_xcom_pull_of_mapped_tasks_gives_plain_lists_flattened_across_task_ids() -> None:
+    seen = {}
+    with DAG("pulls", start_date=START) as d:
+
+        @task
+        def one(x):
+            return x
+
+        @task
+        def single():
+            return "s"
+
+        @task
+        def collect(ti=None):
+            seen["mapped"] = ti.xcom_pull(task_ids="one")
+            seen["both"] = ti.xcom_pull(task_ids=["one", "single"])
+            seen["index"] = ti.xcom_pull(task_ids="one", map_indexes=1)
+
+        [one.expand(x=[1, 2]), single()] >> collect()
+    assert run(d).state == "success"
+    assert seen == {"mapped": [1, 2], "both": [1, 2, "s"], "index": 2}
+    assert type(seen["mapped"]) is list

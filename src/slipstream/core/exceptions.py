@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import datetime as dt
+
 
 class AirflowException(Exception):
     """Base of every error a DAG file may see; raising it from a task fails the try."""
@@ -31,7 +36,7 @@ class AirflowSensorTimeout(AirflowException):
 class AirflowRescheduleException(AirflowException):
     """A sensor in reschedule mode asks to be run again at `reschedule_date`."""
 
-    def __init__(self, reschedule_date: object) -> None:
+    def __init__(self, reschedule_date: dt.datetime) -> None:
         super().__init__(reschedule_date)
         self.reschedule_date = reschedule_date
 

@@ -30,7 +30,7 @@ from slipstream.runtime.asset_events import AssetEvent, events_for_success
 from slipstream.runtime.context import build_context
 from slipstream.runtime.task_instance import DagRunInfo, RuntimeTaskInstance
 from slipstream.runtime.task_runner import TryOutcome, call_callbacks, prepare_task, run_try
-from slipstream.runtime.xcom import LazyXComSequence, decode, encode
+from slipstream.runtime.xcom import decode, encode
 
 log = logging.getLogger("slipstream.dag_test")
 S = TaskInstanceState
@@ -393,8 +393,11 @@ class InProcessRun:
             records = self.records[task_id]
             if records[0].map_index < 0:
                 return None
-            return LazyXComSequence([self._xcom(task_id, r.map_index, key) for r in records])
+            return [self._xcom(task_id, r.map_index, key) for r in records]
         return self._xcom(task_id, -1, key)
+
+    def is_mapped(self, task_id: str) -> bool:
+        return bool(getattr(self.dag.task_dict.get(task_id), "is_mapped", False))
 
     def _xcom(self, task_id: str, map_index: int, key: str) -> Any:
         raw = self.xcoms.get((task_id, map_index, key))

@@ -20,6 +20,8 @@ class RunServices(Protocol):
         self, ti: RuntimeTaskInstance, task_id: str, key: str, map_indexes: Any
     ) -> Any: ...
 
+    def is_mapped(self, task_id: str) -> bool: ...
+
     def skip_tasks(self, ti: RuntimeTaskInstance, task_ids: set[str]) -> None: ...
 
     def follow_branches(self, ti: RuntimeTaskInstance, branch_ids: list[str]) -> None: ...
@@ -152,12 +154,14 @@ class RuntimeTaskInstance:
         if isinstance(task_ids, str):
             value = self._services.xcom_pull(self, task_ids, key, map_indexes)
             return default if value is None else value
-        return [
-            value
-            if (value := self._services.xcom_pull(self, t, key, map_indexes)) is not None
-            else default
-            for t in task_ids
-        ]
+        values: list[Any] = []
+        for task_id in task_ids:
+            value = self._services.xcom_pull(self, task_id, key, map_indexes)
+            if isinstance(value, list) and self._services.is_mapped(task_id):
+                values.extend(value)
+            else:
+                values.append(default if value is None else value)
+        return values
 
     def skip_tasks(self, task_ids: Iterable[str]) -> None:
         """Mark these (downstream) tasks skipped: what branch and short-circuit operators do."""

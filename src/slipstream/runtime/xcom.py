@@ -3,17 +3,16 @@
 JSON values (dicts, lists, text, numbers, booleans, None) are stored as they are. Like Airflow 3,
 whose XComs go through `airflow.sdk.serde`, tuples, sets, frozensets, datetimes (pendulum ones
 stay pendulum), dates and timedeltas come back as themselves: they are stored as records
-`{"__classname__": ..., "__version__": ..., "__data__": ...}` with Airflow's class names. The
-values of a mapped task (LazyXComSequence) are stored as a list. Any other object cannot be
-stored (XComNotJSONSerializable), nor can a dict that uses the reserved key `__classname__`
-itself, as in Airflow.
+`{"__classname__": ..., "__version__": ..., "__data__": ...}` with Airflow's class names.
+Any other object cannot be stored (XComNotJSONSerializable), nor can a dict that uses the
+reserved key `__classname__` itself, as in Airflow.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from slipstream.core.exceptions import XComNotJSONSerializable
@@ -43,8 +42,7 @@ def decode(raw: str) -> Any:
 def _to_json(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float)):
         return value
-    if isinstance(value, (list, LazyXComSequence)):
-        # A reducing task returning the values it was given stores them as a plain list.
+    if isinstance(value, list):
         return [_to_json(item) for item in value]
     if isinstance(value, dict):
         if CLASSNAME in value:
@@ -113,24 +111,3 @@ _DECODERS: dict[str, Callable[[Any], Any]] = {
     "datetime.date": dt.date.fromisoformat,
     "datetime.timedelta": lambda seconds: dt.timedelta(seconds=seconds),
 }
-
-
-class LazyXComSequence(Sequence[Any]):
-    """The values every map index of a mapped task returned, in map-index order."""
-
-    def __init__(self, values: list[Any]) -> None:
-        self._values = values
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def __getitem__(self, index: Any) -> Any:
-        return self._values[index]
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence):
-            return list(self) == list(other)
-        return NotImplemented
-
-    def __repr__(self) -> str:
-        return f"LazyXComSequence({self._values!r})"

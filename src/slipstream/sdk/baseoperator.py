@@ -17,6 +17,7 @@ from slipstream.sdk.taskgroup import TaskGroup, TaskGroupContext
 
 if TYPE_CHECKING:
     from slipstream.sdk.dag_definition import DAG
+    from slipstream.sdk.mapping import MappedOperator
     from slipstream.sdk.xcom_arg import XComArg
 
 DEFAULT_RETRY_DELAY = timedelta(seconds=300)
@@ -498,7 +499,7 @@ def wire_setup_teardown_context(teardown: Any, created: list[Any]) -> None:
             task.set_downstream(teardown)
 
 
-def _mapped_operator_type() -> type:
+def _mapped_operator_type() -> type[MappedOperator]:
     from slipstream.sdk.mapping import MappedOperator
 
     return MappedOperator

@@ -72,12 +72,12 @@ class Connection:
                 parsed.password,
             )
             schema, port, extra = parsed.schema, parsed.port, parsed.extra
-        self.conn_type = conn_type
-        self.host = host
-        self.login = login
-        self.password = password
-        self.schema = schema
-        self.port = _coerce_port(port)
+        self.conn_type: str | None = conn_type
+        self.host: str | None = host
+        self.login: str | None = login
+        self.password: str | None = password
+        self.schema: str | None = schema
+        self.port: int | None = _coerce_port(port)
         self.extra: str | None = json.dumps(extra) if isinstance(extra, Mapping) else extra
 
     def __repr__(self) -> str:

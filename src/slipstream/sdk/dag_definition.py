@@ -8,7 +8,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from slipstream.core.exceptions import (
     AirflowDagCycleException,
@@ -19,7 +19,10 @@ from slipstream.sdk._time import to_aware, to_timedelta
 
 if TYPE_CHECKING:
     from slipstream.sdk.baseoperator import BaseOperator
+    from slipstream.sdk.mapping import MappedOperator
     from slipstream.sdk.taskgroup import TaskGroup
+
+    Operator: TypeAlias = BaseOperator | MappedOperator
 
 KEY_REGEX = re.compile(r"^[\w.-]+$")
 MAX_ID_LENGTH = 250
@@ -153,7 +156,7 @@ class DAG:
             merged.update(self.params)
             self.params = merged
         self.fileloc, self.lineno = _caller_location()
-        self.task_dict: dict[str, BaseOperator] = {}
+        self.task_dict: dict[str, Operator] = {}
         self.edge_info: dict[tuple[str, str], dict[str, Any]] = {}
         from slipstream.sdk.taskgroup import TaskGroup
 
@@ -176,7 +179,7 @@ class DAG:
 
     # --- tasks -----------------------------------------------------------------------------
 
-    def add_task(self, task: BaseOperator) -> None:
+    def add_task(self, task: Operator) -> None:
         """Register a task; its id must be unique in the DAG."""
         if task.task_id in self.task_dict and self.task_dict[task.task_id] is not task:
             raise DuplicateTaskIdFound(
@@ -184,12 +187,12 @@ class DAG:
             )
         self.task_dict[task.task_id] = task
 
-    def add_tasks(self, tasks: list[BaseOperator]) -> None:
+    def add_tasks(self, tasks: list[Operator]) -> None:
         for task in tasks:
             self.add_task(task)
 
     @property
-    def tasks(self) -> list[BaseOperator]:
+    def tasks(self) -> list[Operator]:
         return list(self.task_dict.values())
 
     @property
@@ -203,18 +206,18 @@ class DAG:
     def has_task(self, task_id: str) -> bool:
         return task_id in self.task_dict
 
-    def get_task(self, task_id: str) -> BaseOperator:
+    def get_task(self, task_id: str) -> Operator:
         try:
             return self.task_dict[task_id]
         except KeyError:
             raise TaskNotFound(f"Task {task_id} not found in DAG {self.dag_id}") from None
 
     @property
-    def roots(self) -> list[BaseOperator]:
+    def roots(self) -> list[Operator]:
         return [t for t in self.task_dict.values() if not t.upstream_task_ids]
 
     @property
-    def leaves(self) -> list[BaseOperator]:
+    def leaves(self) -> list[Operator]:
         return [t for t in self.task_dict.values() if not t.downstream_task_ids]
 
     @property
@@ -227,7 +230,7 @@ class DAG:
     def get_edge_info(self, upstream_id: str, downstream_id: str) -> dict[str, Any]:
         return self.edge_info.get((upstream_id, downstream_id), {})
 
-    def topological_sort(self) -> list[BaseOperator]:
+    def topological_sort(self) -> list[Operator]:
         """Tasks in dependency order; raises AirflowDagCycleException naming the cycle."""
         indegree = {tid: len(t.upstream_task_ids) for tid, t in self.task_dict.items()}
         ready = [tid for tid, n in indegree.items() if n == 0]

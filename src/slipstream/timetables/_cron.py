@@ -112,6 +112,8 @@ class CronMixin:
             raise TimetableError(f"Invalid schedule {cron!r}: a cron schedule must be a string")
         self._original = cron
         self._expression = CRON_PRESETS.get(cron.strip(), cron)
+        # Human-readable form of the cron, e.g. "At 00:00"; set once, as Airflow's CronMixin does.
+        self.description: str = describe_cron(self._expression)
         self._timezone = _time.parse_timezone(timezone)
         self._template: Any = None  # parsed croniter, copied for each search
         self._has_transitions = _time.encode_timezone(self._timezone) not in ("UTC", "Etc/UTC")
@@ -122,11 +124,6 @@ class CronMixin:
     def summary(self) -> str:
         """The cron expression (presets expanded, as Airflow shows them)."""
         return self._expression
-
-    @property
-    def description(self) -> str:
-        """Human-readable form of the cron, e.g. "At 00:00"."""
-        return describe_cron(self._expression)
 
     @property
     def expression(self) -> str:

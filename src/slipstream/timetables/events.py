@@ -6,7 +6,7 @@ import bisect
 from typing import TYPE_CHECKING, Any
 
 from slipstream.timetables import _time
-from slipstream.timetables.base import DagRunInfo, DataInterval, Timetable
+from slipstream.timetables.base import DagRunInfo, DataInterval, Timetable, TimetableError
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -94,13 +94,21 @@ class EventsTimetable(Timetable):
 
     @classmethod
     def deserialize(cls, data: dict[str, Any]) -> Timetable:
-        import pendulum
-
         timetable = cls(
-            [pendulum.parse(d) for d in data["event_dates"]],
+            [_parse_event(d) for d in data["event_dates"]],
             restrict_to_events=data["restrict_to_events"],
             presorted=True,
             description=data["description"],
         )
         timetable._summary = data["_summary"]
         return timetable
+
+
+def _parse_event(text: str) -> DateTime:
+    """One serialized event date (an ISO 8601 date and time) as a pendulum DateTime."""
+    import pendulum
+
+    parsed = pendulum.parse(text)
+    if not isinstance(parsed, pendulum.DateTime):
+        raise TimetableError(f"event date {text!r} is not a date and time")
+    return parsed

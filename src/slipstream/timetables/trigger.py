@@ -86,7 +86,7 @@ class CronTriggerTimetable(CronMixin, _TriggerTimetable):
         *,
         timezone: Any = "UTC",
         interval: Any = dt.timedelta(),
-        run_immediately: bool | dt.timedelta = False,
+        run_immediately: bool | dt.timedelta | None = False,
     ) -> None:
         super().__init__(cron, timezone)
         self._interval = interval
@@ -154,7 +154,7 @@ class MultipleCronTriggerTimetable(Timetable):
         *crons: str,
         timezone: Any = "UTC",
         interval: Any = dt.timedelta(),
-        run_immediately: bool | dt.timedelta = False,
+        run_immediately: bool | dt.timedelta | None = False,
     ) -> None:
         if not crons:
             raise TimetableError("MultipleCronTriggerTimetable needs at least one cron expression")

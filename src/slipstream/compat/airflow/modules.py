@@ -36,6 +36,7 @@ _TASKGROUP = "slipstream.sdk.taskgroup"
 _XCOM_ARG = "slipstream.sdk.xcom_arg"
 _CONFIGURATION = "slipstream.compat.airflow.configuration"
 _TIMEZONE = "slipstream.compat.airflow.timezone"
+_MODELS = "slipstream.compat.airflow.metadata_models"
 
 
 def _names(source: str, *names: str) -> dict[str, str]:
@@ -206,7 +207,14 @@ MODULES: dict[str, dict[str, str]] = {
         "Variable": _RESOURCES["Variable"],
         "Connection": _RESOURCES["Connection"],
         "XComArg": _XCOM_ARG,
+        **_names(_MODELS, "TaskInstance", "DagRun", "XCom", "DagModel", "TaskReschedule"),
     },
+    "airflow.models.taskinstance": _names(_MODELS, "TaskInstance"),
+    "airflow.models.dagrun": _names(_MODELS, "DagRun"),
+    "airflow.models.xcom": _names(_MODELS, "XCom"),
+    "airflow.models.dagmodel": _names(_MODELS, "DagModel"),
+    "airflow.utils.context": {"Context": _CONTEXT},
+    "airflow.utils.types": {"DagRunType": "slipstream.core.run_types"},
     "airflow.models.dag": _names(_DAG, "DAG"),
     "airflow.models.baseoperator": _OPERATOR_BASE,
     "airflow.models.param": _PARAM_NAMES,
