@@ -609,7 +609,7 @@ class _LogWriter:
 @contextlib.contextmanager
 def _task_output_to_log() -> Iterator[None]:
     writer = _LogWriter()
-    with contextlib.redirect_stdout(writer):  # type: ignore[type-var]
+    with contextlib.redirect_stdout(writer):
         try:
             yield
         finally:

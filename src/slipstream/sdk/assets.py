@@ -246,7 +246,7 @@ class _AssetBooleanCondition(BaseAsset):
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return self.objects == other.objects  # type: ignore[attr-defined]
+        return self.objects == other.objects
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, self.objects))

@@ -55,7 +55,7 @@ class _SetupTeardownContext:
     _stack: ClassVar[list[tuple[Any, list[Any]]]] = []
 
     @classmethod
-    def record(cls, task: BaseOperator) -> None:
+    def record(cls, task: BaseOperator | MappedOperator) -> None:
         for _, created in cls._stack:
             created.append(task)
 
@@ -401,7 +401,9 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
             tid = todo.pop()
             if tid not in found:
                 found.add(tid)
-                todo.extend(self.dag.task_dict[tid].get_direct_relative_ids(upstream))
+                # A MappedOperator borrows this method from BaseOperator (no common base class).
+                relatives = self.dag.task_dict[tid].get_direct_relative_ids(upstream)  # type: ignore[misc]
+                todo.extend(relatives)
         return found
 
     # --- setup and teardown -----------------------------------------------------------

@@ -195,17 +195,18 @@ class MappedOperator(DependencyMixin):
         self.is_teardown = False
         self.on_failure_fail_dagrun = False
         if self.dag is not None:
-            self.dag.add_task(self)  # type: ignore[arg-type]
+            self.dag.add_task(self)
         if self.task_group is not None:
             self.task_group.add(self)
+        # set_upstream is borrowed from BaseOperator (see below), whose `self` type is BaseOperator.
         for ref in expand_input.iter_references():
-            self.set_upstream(ref.operator)
+            self.set_upstream(ref.operator)  # type: ignore[misc]
         for value in kwargs.values():
             for ref in XComArg.iter_xcom_references(value):
-                self.set_upstream(ref.operator)
+                self.set_upstream(ref.operator)  # type: ignore[misc]
         from slipstream.sdk.baseoperator import _SetupTeardownContext
 
-        _SetupTeardownContext.record(self)  # type: ignore[arg-type]
+        _SetupTeardownContext.record(self)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or name == "_prototype":

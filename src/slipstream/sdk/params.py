@@ -290,10 +290,10 @@ class ParamsDict(MutableMapping[str, Any]):
         """The `Param` object stored under `key`."""
         return self._params[key]
 
-    def items(self) -> ItemsView[str, Param]:  # type: ignore[override]
+    def items(self) -> ItemsView[str, Param]:
         return ItemsView(self._params)
 
-    def values(self) -> ValuesView[Param]:  # type: ignore[override]
+    def values(self) -> ValuesView[Param]:
         return ValuesView(self._params)
 
     def update(self, *args: Any, **kwargs: Any) -> None:

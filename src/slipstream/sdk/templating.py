@@ -298,7 +298,7 @@ class _Renderer:
         self.template_ext: tuple[str, ...] = (ext,) if isinstance(ext, str) else tuple(ext)
         context = {} if context is None else context
         self.context = context
-        self.parent: Mapping[str, Any] = ChainMap(context, env.globals)  # type: ignore[arg-type]
+        self.parent: Mapping[str, Any] = ChainMap(context, env.globals)
         self.seen: set[int] = set() if task is None else {id(task)}
         self.current_file: str | None = None
         # Texts loaded from template files into fields: id(text) -> (text, file name).

@@ -114,7 +114,7 @@ def _limits(dag: Any) -> dict[str, Any]:
 
 def _params(dag: Any) -> dict[str, Any]:
     try:
-        return encode(dag.params.serialize())  # type: ignore[no-any-return]
+        return encode(dag.params.serialize())
     except Exception:
         return {str(k): encode(v) for k, v in dag.params.items()}
 

@@ -16,6 +16,7 @@ raises that error too, instead of returning None.)
 
 from __future__ import annotations
 
+import importlib.abc
 import importlib.util
 import sys
 import threading
@@ -30,7 +31,7 @@ _ORIGIN = "slipstream"
 _LOCK = threading.Lock()
 
 
-class AirflowAliasFinder:
+class AirflowAliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """A `sys.meta_path` finder and loader for the `airflow` namespace."""
 
     def find_spec(

@@ -325,7 +325,7 @@ def removed_replacement(module: str) -> str | None:
 
 
 def _packages() -> frozenset[str]:
-    found = set()
+    found: set[str] = set()
     for module in MODULES:
         parts = module.split(".")
         found.update(".".join(parts[:end]) for end in range(1, len(parts)))

@@ -11,7 +11,7 @@ from typing import Any
 
 from slipstream.sdk.dag_definition import DagContext
 from slipstream.sdk.taskgroup import TaskGroupContext
-from slipstream.sdk.xcom_arg import XComArg
+from slipstream.sdk.xcom_arg import PlainXComArg, XComArg
 
 
 def unique_task_id(task_id: str, dag: Any, task_group: Any) -> str:
@@ -84,7 +84,7 @@ class TaskDecorator:
             kwargs["doc_md"] = inspect.cleandoc(self.function.__doc__)
         return kwargs
 
-    def __call__(self, *args: Any, **kwargs: Any) -> XComArg:
+    def __call__(self, *args: Any, **kwargs: Any) -> PlainXComArg:
         self._check_arguments(args, kwargs)
         operator = self.operator_class(
             python_callable=self.function,
@@ -92,7 +92,7 @@ class TaskDecorator:
             op_kwargs=kwargs,
             **self._operator_kwargs(),
         )
-        return XComArg(operator)
+        return PlainXComArg(operator)
 
     def _check_arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         signature = inspect.signature(self.function)

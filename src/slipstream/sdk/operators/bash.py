@@ -15,7 +15,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Callable, Container, Iterator, Mapping
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from logging import Logger
@@ -158,7 +158,7 @@ class BashOperator(BaseOperator):
     :param output_processor: turns the last output line into the returned value.
     """
 
-    template_fields = ("bash_command", "env", "cwd")
+    template_fields: Sequence[str] = ("bash_command", "env", "cwd")
     template_fields_renderers = {"bash_command": "bash", "env": "json"}
     template_ext = SCRIPT_EXTENSIONS
     ui_color = "#f0ede4"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from slipstream.sdk.baseoperator import BaseOperator
@@ -36,7 +36,7 @@ def determine_kwargs(
 class PythonOperator(BaseOperator):
     """Calls `python_callable(*op_args, **op_kwargs)`, passing context values it names."""
 
-    template_fields = ("templates_dict", "op_args", "op_kwargs")
+    template_fields: Sequence[str] = ("templates_dict", "op_args", "op_kwargs")
     template_fields_renderers = {"templates_dict": "json", "op_args": "py", "op_kwargs": "py"}
     ui_color = "#ffefeb"
 

@@ -7,7 +7,7 @@ import json
 import secrets
 import string
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from slipstream.core.exceptions import (
@@ -51,7 +51,7 @@ class TriggerDagRunOperator(BaseOperator):
     :param skip_when_already_exists: end as skipped if the run exists already.
     """
 
-    template_fields = (
+    template_fields: Sequence[str] = (
         "trigger_dag_id",
         "trigger_run_id",
         "logical_date",

@@ -235,7 +235,7 @@ def poke_mode_only(cls: _S) -> _S:
         if value != "poke":
             raise ValueError(f"Cannot set mode to '{value}'. Only 'poke' is acceptable")
 
-    cls.mode = property(get_mode, set_mode)  # type: ignore[attr-defined]
+    setattr(cls, "mode", property(get_mode, set_mode))  # a poke-only property over `mode`
     return cls
 
 

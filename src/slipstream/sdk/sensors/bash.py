@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from typing import Any
 
 from slipstream.core.exceptions import AirflowFailException
@@ -30,7 +31,7 @@ class BashSensor(BaseSensorOperator):
     :param retry_exit_code: the exit code that means "poke again later".
     """
 
-    template_fields = ("bash_command", "env")
+    template_fields: Sequence[str] = ("bash_command", "env")
 
     def __init__(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from slipstream.sdk.sensors.base import BaseSensorOperator, log_not_deferred
@@ -31,7 +32,7 @@ class DateTimeSensor(BaseSensorOperator):
     :param target_time: the datetime to wait for (str or datetime, templated).
     """
 
-    template_fields = ("target_time",)
+    template_fields: Sequence[str] = ("target_time",)
 
     def __init__(self, *, target_time: str | dt.datetime, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Sequence
 from glob import glob
 from typing import Any
 
@@ -31,7 +32,7 @@ class FileSensor(BaseSensorOperator):
     :param recursive: let `**` in the glob match any number of directories.
     """
 
-    template_fields = ("filepath",)
+    template_fields: Sequence[str] = ("filepath",)
     ui_color = "#91818a"
 
     def __init__(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from slipstream.sdk.operators.python import determine_kwargs
@@ -18,7 +18,7 @@ class PythonSensor(BaseSensorOperator):
     Context values are passed to the callable by parameter name, as for `PythonOperator`.
     """
 
-    template_fields = ("templates_dict", "op_args", "op_kwargs")
+    template_fields: Sequence[str] = ("templates_dict", "op_args", "op_kwargs")
     template_fields_renderers = {"templates_dict": "json", "op_args": "py", "op_kwargs": "py"}
 
     def __init__(

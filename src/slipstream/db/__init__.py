@@ -1,0 +1,2 @@
+"""The metadata database: engine set-up, tables, migrations, and the store functions that hold
+all of Slipstream's SQL."""
