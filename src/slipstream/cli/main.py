@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from slipstream import __version__
+from slipstream.cli.config_cmd import config_group
 from slipstream.cli.dags import dags
 from slipstream.cli.tasks import tasks
 
@@ -23,6 +24,7 @@ def version() -> None:
 
 cli.add_command(dags)
 cli.add_command(tasks)
+cli.add_command(config_group)
 
 
 def main() -> None:
