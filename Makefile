@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format clean
+.PHONY: install deps run test lint format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,13 +14,26 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# System packages the tests need: a PostgreSQL server (tests start a throwaway one themselves).
+deps:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "Installing Debian's postgresql package (the tests start their own server)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+		else \
+			echo "The tests need PostgreSQL's server binaries (/usr/lib/postgresql/*/bin/initdb)." >&2; \
+			echo "Install them as root: apt-get install postgresql" >&2; \
+			exit 1; \
+		fi; \
+	fi
+
 run: $(STAMP)
 	$(BIN)/slipstream dags list --dags-folder src/slipstream/example_dags
 	for d in example_etl example_taskflow example_branching example_mapping; do \
 		$(BIN)/slipstream dags test $$d --dags-folder src/slipstream/example_dags || exit 1; \
 	done
 
-test: $(STAMP)
+test: $(STAMP) deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

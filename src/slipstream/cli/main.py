@@ -6,8 +6,12 @@ import click
 
 from slipstream import __version__
 from slipstream.cli.config_cmd import config_group
+from slipstream.cli.connections_cmd import connections_group
 from slipstream.cli.dags import dags
+from slipstream.cli.db_cmd import db_group
+from slipstream.cli.pools_cmd import pools_group
 from slipstream.cli.tasks import tasks
+from slipstream.cli.variables_cmd import variables_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,6 +29,10 @@ def version() -> None:
 cli.add_command(dags)
 cli.add_command(tasks)
 cli.add_command(config_group)
+cli.add_command(db_group)
+cli.add_command(variables_group)
+cli.add_command(connections_group)
+cli.add_command(pools_group)
 
 
 def main() -> None:

@@ -1,0 +1,147 @@
+"""Migrations: from nothing to head, idempotent, concurrent, and in sync with the models."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from slipstream.db import migrate
+from slipstream.db.engine import Database
+from slipstream.db.models import Base
+from slipstream.db.store import pools
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Database:
+    """A database with no tables at all."""
+    if request.param == "sqlite":
+        db = Database(f"sqlite:///{tmp_path}/empty.db")
+    else:
+        server = request.getfixturevalue("pg_server")
+        db = Database(server.create_database(migrated=False))
+    request.addfinalizer(db.dispose)
+    return db
+
+
+def _differences(db: Database) -> list[object]:
+    with db.engine.connect() as connection:
+        return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+
+
+def test_models_and_migrations_are_in_sync(empty_db: Database) -> None:
+    """A model change without a migration fails here: add one with
+    `python -m slipstream.db.migrate revision "what changed"`."""
+    migrate.migrate(empty_db, default_pool_slots=3)
+    assert _differences(empty_db) == []
+
+
+def test_migrate_from_nothing_then_again(empty_db: Database) -> None:
+    assert not migrate.check(empty_db)
+    assert migrate.current_revision(empty_db) is None
+    migrate.migrate(empty_db, default_pool_slots=7)
+    assert migrate.check(empty_db)
+    assert migrate.current_revision(empty_db) == migrate.head_revision()
+    tables = set(inspect(empty_db.engine).get_table_names())
+    assert set(Base.metadata.tables) | {"alembic_version"} == tables
+
+    with empty_db.begin() as session:  # a size set by users survives the next migrate
+        pools.set_pool(session, pools.DEFAULT_POOL, 2, "mine")
+    migrate.migrate(empty_db, default_pool_slots=7)
+    with empty_db.session() as session:
+        assert [(p.name, p.slots) for p in pools.list_pools(session)] == [("default_pool", 2)]
+
+
+def test_default_pool_slots_come_from_config(
+    tmp_path: Path, slipstream_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLIPSTREAM__CORE__DEFAULT_POOL_TASK_SLOT_COUNT", "42")
+    db = Database(f"sqlite:///{tmp_path}/x.db")
+    migrate.migrate(db)
+    with db.session() as session:
+        assert pools.pool_usage(session) == {"default_pool": (42, 0)}
+    db.dispose()
+
+
+def test_reset_drops_everything_and_migrates(any_db: Database) -> None:
+    with any_db.begin() as session:
+        pools.set_pool(session, "extra", 3)
+        session.execute(text("CREATE TABLE stray (x INTEGER)"))
+    migrate.reset(any_db, default_pool_slots=5)
+    assert migrate.check(any_db)
+    assert "stray" not in inspect(any_db.engine).get_table_names()
+    with any_db.session() as session:
+        assert pools.pool_usage(session) == {"default_pool": (5, 0)}
+
+
+def test_check_does_not_create_a_missing_sqlite_file(tmp_path: Path) -> None:
+    path = tmp_path / "missing.db"
+    db = Database(f"sqlite:///{path}")
+    assert not migrate.check(db)
+    assert not path.exists()
+
+
+def test_check_is_false_for_an_unreachable_server() -> None:
+    db = Database("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
+    assert not migrate.check(db)
+    db.dispose()
+
+
+MIGRATE_IN_CHILD = """
+import sys
+from slipstream.db.engine import Database
+from slipstream.db.migrate import migrate
+migrate(Database(sys.argv[1]), default_pool_slots=9)
+"""
+
+
+def test_concurrent_migrations_from_processes(empty_db: Database) -> None:
+    url = empty_db.url.render_as_string(hide_password=False)
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", MIGRATE_IN_CHILD, url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    for child in children:
+        _, err = child.communicate(timeout=60)
+        assert child.returncode == 0, err
+    assert migrate.check(empty_db)
+    assert _differences(empty_db) == []
+    with empty_db.session() as session:
+        assert pools.pool_usage(session) == {"default_pool": (9, 0)}
+
+
+def test_migrations_ship_with_the_package() -> None:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    patterns = data["tool"]["setuptools"]["package-data"]["slipstream"]
+    assert {"db/migrations/*", "db/migrations/versions/*"} <= set(patterns)
+    assert (migrate.MIGRATIONS / "env.py").exists()
+    assert (migrate.MIGRATIONS / "script.py.mako").exists()
+
+
+def test_one_head_and_versions_numbered_in_order() -> None:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(migrate.MIGRATIONS))
+    assert len(script.get_heads()) == 1
+    revisions = list(reversed(list(script.walk_revisions())))
+    assert [r.revision for r in revisions] == [f"{n:04d}" for n in range(1, len(revisions) + 1)]
+
+
+def test_head_revision_constant_matches_the_scripts() -> None:
+    """`migrate.HEAD_REVISION` lets `check` skip importing Alembic: bump it with each migration."""
+    from alembic.script import ScriptDirectory
+
+    assert migrate.head_revision() == ScriptDirectory(str(migrate.MIGRATIONS)).get_current_head()
