@@ -18,6 +18,7 @@ from slipstream.cli.common import (
 )
 from slipstream.cli.dags_details import details
 from slipstream.cli.output import OUTPUT_OPTION, print_rows, print_table
+from slipstream.cli.scheduler_cmd import trigger
 
 
 @click.group()
@@ -26,6 +27,7 @@ def dags() -> None:
 
 
 dags.add_command(details)
+dags.add_command(trigger)
 
 
 @dags.command("list")

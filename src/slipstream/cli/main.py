@@ -7,9 +7,12 @@ import click
 from slipstream import __version__
 from slipstream.cli.config_cmd import config_group
 from slipstream.cli.connections_cmd import connections_group
+from slipstream.cli.dag_processor_cmd import dag_processor
 from slipstream.cli.dags import dags
 from slipstream.cli.db_cmd import db_group
 from slipstream.cli.pools_cmd import pools_group
+from slipstream.cli.scheduler_cmd import scheduler
+from slipstream.cli.standalone_cmd import standalone
 from slipstream.cli.tasks import tasks
 from slipstream.cli.variables_cmd import variables_group
 
@@ -33,6 +36,9 @@ cli.add_command(db_group)
 cli.add_command(variables_group)
 cli.add_command(connections_group)
 cli.add_command(pools_group)
+cli.add_command(dag_processor)
+cli.add_command(scheduler)
+cli.add_command(standalone)
 
 
 def main() -> None:

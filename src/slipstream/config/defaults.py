@@ -414,6 +414,28 @@ _opt(
 )
 _opt(
     "dag_processor",
+    "file_parsing_memory_limit_mb",
+    "integer",
+    "2048",
+    "Memory limit (address space, MB) of each parsing process; 0 means no limit.",
+)
+_opt(
+    "dag_processor",
+    "file_watcher",
+    "string",
+    "auto",
+    "How changes in the DAGs folder are noticed: auto, inotify or poll.",
+    choices=("auto", "inotify", "poll"),
+)
+_opt(
+    "dag_processor",
+    "file_poll_interval",
+    "float",
+    "1.0",
+    "Seconds between scans of the DAGs folder when polling for changes.",
+)
+_opt(
+    "dag_processor",
     "stale_dag_threshold",
     "integer",
     "50",

@@ -1,0 +1,124 @@
+"""Assets that DAG files mention, and which DAGs an asset's update may trigger.
+
+The DAG processor registers every asset a DAG's schedule or its tasks' inlets and outlets name
+(`ensure_assets`) and, for a DAG scheduled on assets, the `dag_schedule_asset_reference` rows
+(`set_schedule_references`) that tell whoever records an asset event which DAGs to queue.
+Aliases have no table yet: a DAG scheduled on an alias keeps it in `dag.asset_expression`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from slipstream.db.models import Asset, DagScheduleAssetReference
+from slipstream.db.store._sql import upsert
+
+__all__ = [
+    "AssetSpec",
+    "dags_scheduled_on",
+    "ensure_assets",
+    "schedule_references",
+    "set_schedule_references",
+]
+
+
+@dataclass(frozen=True)
+class AssetSpec:
+    """An asset as a DAG file declares it; `(name, uri)` is its identity."""
+
+    name: str
+    uri: str
+    group: str = "asset"
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.name, self.uri)
+
+
+def ensure_assets(
+    session: Session, assets: Iterable[AssetSpec], *, now: dt.datetime
+) -> dict[tuple[str, str], int]:
+    """Make sure every asset has a row (updating its group and extra); `{(name, uri): id}`."""
+    wanted = {spec.key: spec for spec in assets}
+    if not wanted:
+        return {}
+    existing = _assets_by_key(session, wanted)
+    for key, spec in wanted.items():
+        row = existing.get(key)
+        if row is None:
+            upsert(
+                session,
+                Asset.__table__,  # type: ignore[arg-type]
+                {
+                    "name": spec.name,
+                    "uri": spec.uri,
+                    "group": spec.group,
+                    "extra": spec.extra,
+                    "created_at": now,
+                },
+                key=("name", "uri"),
+                update=(),
+            )
+        elif row.group != spec.group or row.extra != spec.extra:
+            row.group = spec.group
+            row.extra = dict(spec.extra)
+            row.updated_at = now
+    missing = [key for key in wanted if key not in existing]
+    if missing:
+        existing.update(_assets_by_key(session, {key: wanted[key] for key in missing}))
+    return {key: row.id for key, row in existing.items()}
+
+
+def _assets_by_key(session: Session, wanted: dict[tuple[str, str], AssetSpec]) -> dict[Any, Asset]:
+    uris = sorted({uri for _, uri in wanted})
+    rows = session.scalars(select(Asset).where(Asset.uri.in_(uris)))
+    return {(row.name, row.uri): row for row in rows if (row.name, row.uri) in wanted}
+
+
+def set_schedule_references(session: Session, dag_id: str, asset_ids: Collection[int]) -> None:
+    """Make these assets exactly the ones whose updates may trigger `dag_id`."""
+    current = set(schedule_references(session, dag_id))
+    wanted = set(asset_ids)
+    gone = current - wanted
+    if gone:
+        session.execute(
+            delete(DagScheduleAssetReference).where(
+                DagScheduleAssetReference.dag_id == dag_id,
+                DagScheduleAssetReference.asset_id.in_(sorted(gone)),
+            )
+        )
+    new = sorted(wanted - current)
+    if new:
+        session.execute(
+            insert(DagScheduleAssetReference),
+            [{"dag_id": dag_id, "asset_id": asset_id} for asset_id in new],
+        )
+
+
+def schedule_references(session: Session, dag_id: str) -> list[int]:
+    """Ids of the assets `dag_id` is scheduled on."""
+    return list(
+        session.scalars(
+            select(DagScheduleAssetReference.asset_id)
+            .where(DagScheduleAssetReference.dag_id == dag_id)
+            .order_by(DagScheduleAssetReference.asset_id)
+        )
+    )
+
+
+def dags_scheduled_on(session: Session, asset_id: int) -> list[str]:
+    """Ids of the DAGs whose schedule names this asset (paused and stale ones included)."""
+    return list(
+        session.scalars(
+            select(DagScheduleAssetReference.dag_id)
+            .where(DagScheduleAssetReference.asset_id == asset_id)
+            .order_by(DagScheduleAssetReference.dag_id)
+        )
+    )

@@ -1,0 +1,109 @@
+"""Step 5 of a tick, and the scheduler's start: finding work that was lost and giving it back.
+
+- On start, queued TIs whose queue token belongs to no live scheduler (a killed one) go back to
+  scheduled with a new token, so a worker still holding the old workload can no longer claim
+  it; running TIs are adopted as they are while their heartbeat is fresh.
+- Running TIs whose heartbeat is older than `task_instance_heartbeat_timeout` are failed or
+  retried by their policy (`store.execution.reap_stale_running`).
+- TIs queued longer than `task_queued_timeout` without a worker claiming them are queued again.
+- TIs cleared while running (`restarting`) run again once their old try stopped heartbeating.
+- Runs past their `dagrun_timeout` are marked for a look (step 2 ends them), and, as a safety
+  net for a lost wake-up, running runs not examined for a while are marked too.
+- The scheduler's own job heartbeat, which tells other schedulers it is alive.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from slipstream.db.store import execution, jobs
+from slipstream.db.store import runs as run_store
+from slipstream.db.store import task_instances as ti_store
+from slipstream.db.store.dags import serialized_dag_by_id
+from slipstream.scheduler.settings import SchedulerSettings
+
+JOB_TYPE = "scheduler"
+
+
+def adopt_orphans(session: Session, *, job_id: int, now: dt.datetime, grace: float) -> int:
+    """Reset queued TIs of dead schedulers (see the module docs); returns how many."""
+    live: set[int | str] = {job.id for job in jobs.alive(session, JOB_TYPE, grace, now=now)}
+    live.add(job_id)
+    return ti_store.reset_orphaned_queued(session, live, owner=job_id, now=now)
+
+
+@dataclass
+class HealthReport:
+    reaped: list[int] = field(default_factory=list)
+    requeued: int = 0
+    released: int = 0
+    marked_runs: int = 0
+
+
+class HealthChecks:
+    """The periodic checks, each at its own interval of the scheduler's clock."""
+
+    def __init__(self, settings: SchedulerSettings, job_id: int) -> None:
+        self.settings = settings
+        self.job_id = job_id
+        self._last: dict[str, dt.datetime] = {}
+
+    def any_due(self, now: dt.datetime) -> bool:
+        """Whether some check is due (else the tick skips this step's transaction)."""
+        s = self.settings
+        intervals = {
+            "heartbeat": s.heartbeat_sec,
+            "ti_heartbeats": s.ti_heartbeat_check_interval,
+            "queued": s.queued_timeout_check_interval,
+            "run_timeouts": s.run_timeout_check_interval,
+            "sweep": s.dirty_sweep_interval,
+        }
+        return any(self._is_due(name, interval, now) for name, interval in intervals.items())
+
+    def run(self, session: Session, now: dt.datetime) -> HealthReport:
+        s = self.settings
+        report = HealthReport()
+        if self._due("heartbeat", s.heartbeat_sec, now):
+            jobs.heartbeat(session, self.job_id, now=now)
+        if self._due("ti_heartbeats", s.ti_heartbeat_check_interval, now):
+            older = now - dt.timedelta(seconds=s.ti_heartbeat_timeout)
+            report.reaped = execution.reap_stale_running(session, older, now=now)
+            stopped = now - dt.timedelta(seconds=3 * s.ti_heartbeat_sec)
+            runs = ti_store.release_restarting(session, heartbeat_before=stopped, now=now)
+            run_store.mark_runs_dirty(session, runs)
+            report.released = len(runs)
+        if self._due("queued", s.queued_timeout_check_interval, now):
+            before = now - dt.timedelta(seconds=s.queued_timeout)
+            report.requeued = ti_store.requeue_stuck(
+                session, queued_before=before, owner=self.job_id, now=now
+            )
+        if self._due("run_timeouts", s.run_timeout_check_interval, now):
+            report.marked_runs += _mark_timed_out_runs(session, now)
+        if self._due("sweep", s.dirty_sweep_interval, now):
+            before = now - dt.timedelta(seconds=s.dirty_sweep_interval)
+            report.marked_runs += run_store.mark_stale_runs_dirty(session, before)
+        return report
+
+    def _is_due(self, name: str, interval: float, now: dt.datetime) -> bool:
+        last = self._last.get(name)
+        return last is None or (now - last).total_seconds() >= interval
+
+    def _due(self, name: str, interval: float, now: dt.datetime) -> bool:
+        if not self._is_due(name, interval, now):
+            return False
+        self._last[name] = now
+        return True
+
+
+def _mark_timed_out_runs(session: Session, now: dt.datetime) -> int:
+    due = []
+    for run_id, serialized_id, start in run_store.running_run_starts(session):
+        dag = serialized_dag_by_id(session, serialized_id) if serialized_id is not None else None
+        timeout = None if dag is None else dag.dagrun_timeout
+        if timeout and start is not None and now - start > timeout:
+            due.append(run_id)
+    run_store.mark_runs_dirty(session, due)
+    return len(due)

@@ -1,0 +1,296 @@
+"""The scheduler: a plain object whose `tick()` is one pass of docs/engine-design.md's steps.
+
+    scheduler = Scheduler(db, executor, SystemClock(), config)
+    result = scheduler.tick()
+
+Each step is one short write transaction and works in bulk on what changed: runs marked
+`needs_scheduling` (a TI of theirs changed), TIs that became due. Work handed to the executor
+(task workloads, DAG callbacks) leaves only after the transaction that decided it committed, so
+a crash in between loses nothing: the DB still says queued, and the next scheduler re-queues it
+(see `health`). `loop.run_forever` calls `tick` and waits on the executor's events in between.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from slipstream.core.clock import Clock, SystemClock
+from slipstream.core.states import DagRunState
+from slipstream.db.engine import Database
+from slipstream.db.store import jobs
+from slipstream.db.store import runs as run_store
+from slipstream.db.store import task_instances as ti_store
+from slipstream.executors.base import BaseExecutor, CallbackWorkload, TaskWorkload
+from slipstream.scheduler import health, queueing, run_creation, run_progress
+from slipstream.scheduler.settings import SchedulerSettings, settings_from
+
+log = logging.getLogger("slipstream.scheduler")
+
+
+@dataclass
+class TickResult:
+    """What one tick did (counts), and whether another tick should follow at once."""
+
+    events: int = 0
+    runs_created: int = 0
+    runs_started: int = 0
+    runs_examined: int = 0
+    runs_finished: int = 0
+    tis_retried: int = 0
+    tis_scheduled: int = 0
+    tis_settled: int = 0
+    tis_queued: int = 0
+    tis_reset: int = 0
+    callbacks: int = 0
+    more_work: bool = False
+    finished_runs: list[str] = field(default_factory=list)
+
+    @property
+    def did_work(self) -> bool:
+        return any(
+            (
+                self.runs_created,
+                self.runs_started,
+                self.runs_finished,
+                self.tis_retried,
+                self.tis_scheduled,
+                self.tis_settled,
+                self.tis_queued,
+                self.tis_reset,
+            )
+        )
+
+
+@dataclass
+class _Pass:
+    """What the writing steps of one tick decided (filled in step by step)."""
+
+    now: dt.datetime
+    open_slots: int
+    token: str
+    created: run_creation.Created = field(default_factory=run_creation.Created)
+    retried: int = 0
+    progress: run_progress.Progress = field(default_factory=run_progress.Progress)
+    queued: list[ti_store.Candidate] = field(default_factory=list)
+
+
+class Scheduler:
+    """Creates runs, moves them forward and queues their tasks on `executor`.
+
+    `config` is a `slipstream.config.Config`, `SchedulerSettings`, or None for the defaults.
+    Nothing happens until `start()` (or the first `tick()`).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        executor: BaseExecutor,
+        clock: Clock | None = None,
+        config: Any = None,
+    ) -> None:
+        self.db = db
+        self.executor = executor
+        self.clock: Clock = clock or SystemClock()
+        self.settings: SchedulerSettings = settings_from(config)
+        self.job_id: int | None = None
+        self._health: health.HealthChecks | None = None
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Register this scheduler and take over what a dead one left (idempotent)."""
+        if self.job_id is not None:
+            return
+        now = self.clock.now()
+        grace = self.settings.health_check_threshold
+
+        def register(session: Session) -> tuple[int, int]:
+            job_id = jobs.register(session, health.JOB_TYPE, now=now)
+            return job_id, health.adopt_orphans(session, job_id=job_id, now=now, grace=grace)
+
+        self.job_id, reset = self.db.run_write(register)
+        self._health = health.HealthChecks(self.settings, self.job_id)
+        if reset:
+            log.info("Queued %d task instance(s) again that a stopped scheduler had queued", reset)
+
+    def stop(self) -> None:
+        """Record that this scheduler ended (its queued TIs are then anyone's to reset)."""
+        if self.job_id is None:
+            return
+        job_id, now = self.job_id, self.clock.now()
+        self.db.run_write(lambda s: jobs.mark_ended(s, job_id, now=now))
+        self.job_id = None
+        self._health = None
+
+    # --- one pass ---------------------------------------------------------------------------
+
+    def tick(self) -> TickResult:
+        """One pass: executor events, health (lost work given back), then run creation, run
+        progress (retries due, decisions, expansion, run state) and queueing, after whose
+        commit the queued workloads and DAG callbacks go to the executor."""
+        self.start()
+        result = TickResult()
+        # An event only says "look now": whoever writes a try's outcome (`finish_try`, the
+        # reaper, a skip) marks its run for scheduling in the same transaction.
+        result.events = len(self.executor.drain_events())
+        self.executor.heartbeat()
+        self._check_health(result)
+        done = self._write_pass()
+        self._report(done, result)
+        for ti in done.queued:
+            self._hand_over(_workload(ti, done.token))
+        result.callbacks = self._send_callbacks(done.progress.finished)
+        return result
+
+    def _write_pass(self) -> _Pass:
+        """The steps that write, each in its own transaction; on SQLite, where write
+        transactions run one at a time anyway, all in one (one commit per tick)."""
+        now, open_slots = self.clock.now(), self.executor.open_slots
+        token = ti_store.new_queue_token(self.job_id or 0)
+        steps = (self._step_create, self._step_progress, self._step_queue)
+        if self.db.is_sqlite:
+
+            def all_steps(session: Session) -> _Pass:
+                state = _Pass(now, open_slots, token)
+                for step in steps:
+                    step(session, state)
+                return state
+
+            done: _Pass = self.db.run_write(all_steps)
+            return done
+        state = _Pass(now, open_slots, token)
+        for step in steps:
+            self.db.run_write(step, state)
+        return state
+
+    def _step_create(self, session: Session, state: _Pass) -> None:
+        limit = self.settings.max_dagruns_to_create_per_loop
+        state.created = run_creation.create_runs(session, now=state.now, limit=limit)
+
+    def _step_progress(self, session: Session, state: _Pass) -> None:
+        now = state.now
+        state.retried = ti_store.retries_due(session, now=now)
+        runs = run_store.runs_to_examine(
+            session, limit=self.settings.max_dagruns_per_loop_to_schedule, now=now
+        )
+        state.progress = run_progress.progress_runs(
+            session, runs, now=now, max_map_length=self.settings.max_map_length
+        )
+        finished = state.progress.finished
+        if finished:
+            run_creation.release_next_runs(session, {f.dag_id for f in finished}, now=now)
+
+    def _step_queue(self, session: Session, state: _Pass) -> None:
+        if state.open_slots <= 0:
+            state.queued = []
+            return
+        state.queued = queueing.queue_scheduled(
+            session,
+            now=state.now,
+            open_slots=state.open_slots,
+            token=state.token,
+            max_tis=self.settings.max_tis_per_query,
+            default_pool_slots=self.settings.default_pool_slots,
+        )
+
+    def _report(self, done: _Pass, result: TickResult) -> None:
+        created, progress = done.created, done.progress
+        result.runs_created = len(created.scheduled) + len(created.asset_triggered)
+        result.runs_started = len(created.started)
+        result.tis_retried = done.retried
+        result.runs_examined = progress.examined
+        result.runs_finished = len(progress.finished)
+        result.tis_scheduled = progress.scheduled
+        result.tis_settled = progress.settled
+        result.tis_queued = len(done.queued)
+        result.finished_runs = [f.run_id for f in progress.finished]
+        result.more_work = (
+            len(created.scheduled) >= self.settings.max_dagruns_to_create_per_loop
+            or progress.examined >= self.settings.max_dagruns_per_loop_to_schedule
+        )
+
+    def _check_health(self, result: TickResult) -> None:
+        checks, now = self._health, self.clock.now()
+        if checks is None:
+            return
+        if not checks.any_due(now):
+            return
+        report: health.HealthReport = self.db.run_write(lambda s: checks.run(s, now))
+        result.tis_reset = len(report.reaped) + report.requeued + report.released
+        if report.reaped:
+            log.warning(
+                "Task instance(s) %s stopped heartbeating: failed or retried", report.reaped
+            )
+        if report.requeued:
+            log.warning("Queued %d task instance(s) again: no worker claimed them", report.requeued)
+
+    # --- handing work to the executor -------------------------------------------------------
+
+    def _hand_over(self, workload: TaskWorkload) -> None:
+        try:
+            self.executor.queue_workload(workload)
+        except Exception:  # the TI stays queued; the queued timeout gives it back
+            log.exception("The executor refused task instance %s", workload.ti_id)
+
+    def _send_callbacks(self, finished: list[run_progress.FinishedRun]) -> int:
+        sent = 0
+        for run in finished:
+            workload = _callback(run)
+            if workload is None:
+                continue
+            try:
+                self.executor.queue_callback(workload)
+                sent += 1
+            except Exception:
+                log.exception("Could not hand over the %s of DAG %s", workload.kind, run.dag_id)
+        return sent
+
+    # --- waiting ----------------------------------------------------------------------------
+
+    def idle_timeout(self, result: TickResult) -> float:
+        """How long the loop may wait for an event before the next tick: 0 when work remains,
+        else until the next retry or scheduled run is due, at most `scheduler_idle_sleep_time`."""
+        if result.more_work:
+            return 0.0
+        idle = self.settings.idle_sleep
+        with self.db.session() as session:
+            due = [ti_store.next_try_due(session), run_store.next_creation_due(session)]
+        upcoming = [d for d in due if d is not None]
+        if not upcoming:
+            return idle
+        wait = (min(upcoming) - self.clock.now()).total_seconds()
+        return max(0.0, min(idle, wait))
+
+
+def _workload(ti: ti_store.Candidate, token: str) -> TaskWorkload:
+    return TaskWorkload(
+        ti_id=ti.id,
+        dag_id=ti.dag_id,
+        run_id=ti.run_id,
+        task_id=ti.task_id,
+        map_index=ti.map_index,
+        try_number=ti.try_number,
+        queue_token=token,
+        fileloc=ti.fileloc,
+        serialized_dag_id=ti.serialized_dag_id,
+        pool=ti.pool,
+        queue=ti.queue,
+        priority_weight=ti.priority_weight,
+    )
+
+
+def _callback(run: run_progress.FinishedRun) -> CallbackWorkload | None:
+    """The DAG-level callback of a finished run, if its DAG defines one."""
+    dag = run.dag
+    if dag is None:
+        return None
+    success = run.state is DagRunState.SUCCESS
+    if not (dag.has_on_success_callback if success else dag.has_on_failure_callback):
+        return None
+    kind = "on_success_callback" if success else "on_failure_callback"
+    return CallbackWorkload(run.dag_id, run.run_id, dag.fileloc, kind, run.reason)
