@@ -27,11 +27,10 @@ deps:
 		fi; \
 	fi
 
+# Everything on this machine, with the example DAGs loaded (unpaused) next to $SLIPSTREAM_HOME/dags.
 run: $(STAMP)
-	$(BIN)/slipstream dags list --dags-folder src/slipstream/example_dags
-	for d in example_etl example_taskflow example_branching example_mapping; do \
-		$(BIN)/slipstream dags test $$d --dags-folder src/slipstream/example_dags || exit 1; \
-	done
+	SLIPSTREAM__CORE__LOAD_EXAMPLES=True SLIPSTREAM__CORE__DAGS_ARE_PAUSED_AT_CREATION=False \
+		$(BIN)/slipstream standalone
 
 test: $(STAMP) deps
 	$(BIN)/ruff check .

@@ -44,7 +44,10 @@ FORBIDDEN = {
     "sdk": {"dagfiles", "serialization", "orchestration", "runtime", "cli"},
     "dagfiles": {"orchestration", "runtime", "cli"},
     "serialization": {"runtime", "cli"},
-    "runtime": {"cli"},
+    "runtime": {"cli", "db", "scheduler", "executors", "supervisor", "dag_processing"},
+    "db": {"cli", "scheduler", "executors", "supervisor", "dag_processing", "runtime"},
+    "scheduler": {"cli", "supervisor", "dag_processing"},
+    "dag_processing": {"cli", "scheduler", "executors", "supervisor"},
 }
 
 

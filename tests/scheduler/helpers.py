@@ -124,7 +124,7 @@ class Harness:
         return version_id
 
     def _set_next_run(self, session: Any, model: Any, data: Any, now: dt.datetime) -> None:
-        from slipstream.dag_processing.next_run import compute_next_dagrun
+        from slipstream.timetables.next_run import compute_next_dagrun
 
         session.flush()
         info = compute_next_dagrun(deserialize_dag(data), None, now)

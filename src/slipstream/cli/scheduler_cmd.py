@@ -126,6 +126,7 @@ def _setup_logging(config: Any) -> None:
     level = config.get("logging", "logging_level", fallback="INFO")
     if not logging.getLogger().handlers:
         logging.basicConfig(level=level, format=config.get("logging", "simple_log_format"))
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @contextlib.contextmanager

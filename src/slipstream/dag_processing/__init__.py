@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from slipstream.dag_processing.next_run import compute_next_dagrun
 from slipstream.dag_processing.processor import DagProcessor, ParseSummary
+from slipstream.timetables.next_run import compute_next_dagrun
 
 __all__ = ["DagProcessor", "ParseSummary", "compute_next_dagrun"]

@@ -206,9 +206,9 @@ def _refresh_schedule(session: Session, row: DagModel, parsed: ParsedDag, now: d
 
 
 def _next_run(session: Session, parsed: ParsedDag, now: dt.datetime) -> Any:
-    from slipstream.dag_processing.next_run import compute_next_dagrun
     from slipstream.db.store.runs import last_automated_interval
     from slipstream.serialization import deserialize_dag
+    from slipstream.timetables.next_run import compute_next_dagrun
 
     dag = deserialize_dag(parsed.data)
     return compute_next_dagrun(dag, last_automated_interval(session, parsed.dag_id), now)

@@ -21,12 +21,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from slipstream.core.run_types import DagRunType
-from slipstream.dag_processing.next_run import compute_next_dagrun
 from slipstream.db.models import DagModel
 from slipstream.db.store import runs as run_store
 from slipstream.db.store.dags import dags_due, serialized_dag_by_id
 from slipstream.db.store.serialized_dags import latest_serialized_dag
 from slipstream.serialization import SerializedDAG
+from slipstream.timetables.next_run import compute_next_dagrun
 
 log = logging.getLogger("slipstream.scheduler")
 

@@ -14,18 +14,37 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import threading
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from slipstream.serialization import SerializedDAG
-    from slipstream.timetables import DagRunInfo, DataInterval, TimeRestriction
+    from slipstream.timetables import DagRunInfo, DataInterval, TimeRestriction, Timetable
+
+
+class ScheduledDag(Protocol):
+    """What the computation needs of a (serialized) DAG."""
+
+    @property
+    def timetable(self) -> Timetable: ...
+
+    @property
+    def start_date(self) -> dt.datetime | None: ...
+
+    @property
+    def end_date(self) -> dt.datetime | None: ...
+
+    @property
+    def catchup(self) -> bool: ...
+
+    @property
+    def task_dict(self) -> Mapping[str, Any]: ...
+
 
 _CLOCK_LOCK = threading.RLock()
 
 
 def compute_next_dagrun(
-    serialized_dag: SerializedDAG,
+    serialized_dag: ScheduledDag,
     last_interval: DataInterval | tuple[dt.datetime, dt.datetime] | None,
     now: dt.datetime | None = None,
 ) -> DagRunInfo | None:
@@ -49,7 +68,7 @@ def compute_next_dagrun(
     return info
 
 
-def time_restriction(serialized_dag: SerializedDAG) -> TimeRestriction:
+def time_restriction(serialized_dag: ScheduledDag) -> TimeRestriction:
     """Airflow's bounds: the earliest start date (DAG or task) to the latest end date, catchup.
 
     Like Airflow, the end bound only applies when the DAG or some task has an end date, and a
@@ -63,10 +82,9 @@ def time_restriction(serialized_dag: SerializedDAG) -> TimeRestriction:
     ends = [t.end_date for t in serialized_dag.task_dict.values() if t.end_date]
     if serialized_dag.end_date is not None:
         ends.append(serialized_dag.end_date)
-    # TimeRestriction turns any aware datetime into a pendulum DateTime.
     return TimeRestriction(
-        earliest=min(starts) if starts else None,  # type: ignore[arg-type]
-        latest=max(ends) if ends else None,  # type: ignore[arg-type]
+        earliest=min(starts) if starts else None,
+        latest=max(ends) if ends else None,
         catchup=serialized_dag.catchup,
     )
 

@@ -8,12 +8,12 @@ from typing import Any
 import pendulum
 import pytest
 
-from slipstream.dag_processing.next_run import compute_next_dagrun, time_restriction
 from slipstream.sdk import DAG
 from slipstream.sdk.assets import Asset
 from slipstream.sdk.operators.empty import EmptyOperator
 from slipstream.serialization import SerializedDAG, deserialize_dag, serialize_dag
 from slipstream.timetables import _time
+from slipstream.timetables.next_run import compute_next_dagrun, time_restriction
 
 UTC = dt.UTC
 NOW = dt.datetime(2024, 3, 10, 12, 30, tzinfo=UTC)
