@@ -17,6 +17,7 @@ from slipstream.cli.common import (
     setup_task_logging,
 )
 from slipstream.cli.dags_details import details
+from slipstream.cli.dags_ops import backfill, dag_state, list_runs, pause, unpause
 from slipstream.cli.output import OUTPUT_OPTION, print_rows, print_table
 from slipstream.cli.scheduler_cmd import trigger
 
@@ -26,8 +27,8 @@ def dags() -> None:
     """Work with DAGs."""
 
 
-dags.add_command(details)
-dags.add_command(trigger)
+for _command in (details, trigger, pause, unpause, list_runs, dag_state, backfill):
+    dags.add_command(_command)
 
 
 @dags.command("list")

@@ -37,7 +37,9 @@ def print_table(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(*columns, show_lines=False)
+    table = Table(show_lines=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
     Console(file=file or sys.stdout, soft_wrap=True).print(table)

@@ -15,11 +15,16 @@ from slipstream.cli.common import (
     setup_task_logging,
 )
 from slipstream.cli.output import OUTPUT_OPTION, print_rows
+from slipstream.cli.tasks_ops import clear, states_for_dag_run, task_state
 
 
 @click.group()
 def tasks() -> None:
     """Work with tasks."""
+
+
+for _command in (states_for_dag_run, task_state, clear):
+    tasks.add_command(_command)
 
 
 @tasks.command("list")

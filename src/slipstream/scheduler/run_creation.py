@@ -108,6 +108,8 @@ def _create_scheduled_run(
     )
     if run_store.get_run(session, dag.dag_id, run_id) is not None:
         return None  # created before (a restarted or concurrent scheduler): move past it
+    if run_store.run_at_logical_date(session, dag.dag_id, info.logical_date) is not None:
+        return None  # a backfill or manual run already covers this logical date
     new = run_store.NewRun(
         run_id=run_id,
         run_type=DagRunType.SCHEDULED.value,
