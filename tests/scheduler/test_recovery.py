@@ -86,6 +86,28 @@ def test_restarted_scheduler_takes_over_what_a_killed_one_left(any_db: Database)
     assert len(tries) == len(set(tries))
 
 
+def test_a_scheduler_restarted_at_once_takes_over_once_the_dead_one_goes_stale(
+    any_db: Database,
+) -> None:
+    clock = FakeClock(START)
+    first = Harness(any_db, clock=clock)
+    first.add_dag(small_dag())
+    run_id = first.trigger("small")
+    first.tick()
+    [lost] = first.executor.workloads  # queued, never handed to a worker: then kill -9
+    second = Harness(any_db, clock=clock, executor=FakeExecutor())
+    second.tick()  # the dead scheduler still counts as alive: its queued TI is left alone
+    assert second.executor.workloads == []
+    clock.advance(second.settings.health_check_threshold + 1)
+    second.tick()
+    assert second.settings.health_check_threshold < second.settings.queued_timeout
+    [again] = second.executor.workloads
+    assert (again.ti_id, again.try_number) == (lost.ti_id, lost.try_number)
+    assert not first.claim(lost)
+    second.run_to_end()
+    assert second.run(run_id).state == "success"
+
+
 def test_a_live_schedulers_queued_work_is_left_alone(any_db: Database) -> None:
     clock = FakeClock(START)
     first = Harness(any_db, clock=clock)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from slipstream.core.trigger_rule import TriggerRule
+from slipstream.db.engine import Database
+from slipstream.executors.base import BaseExecutor, CallbackWorkload
 from slipstream.sdk import DAG
 from slipstream.sdk.operators.empty import EmptyOperator
 
-from .helpers import START, Harness
+from .helpers import START, FakeExecutor, Harness
 
 
 def chain_dag(dag_id: str = "chain", **kwargs: object) -> DAG:
@@ -175,6 +179,27 @@ def test_dag_callbacks_are_handed_to_the_executor(harness: Harness) -> None:
         ("with_callback", failing, "on_failure_callback", "task_failure"),
         ("with_success_callback", passing, "on_success_callback", "success"),
     }
+
+
+def test_an_executor_without_dag_callbacks_breaks_nothing(
+    sqlite_db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    class NoCallbacks(FakeExecutor):
+        def queue_callback(self, workload: CallbackWorkload) -> None:
+            BaseExecutor.queue_callback(self, workload)  # raises NotImplementedError
+
+    def notify(context: object) -> None:
+        pass
+
+    harness = Harness(sqlite_db, executor=NoCallbacks())
+    harness.add_dag(chain_dag("with_callback", on_success_callback=notify))
+    first = harness.trigger("with_callback")
+    harness.run_to_end()
+    second = harness.trigger("with_callback", logical_date=START + dt.timedelta(days=1))
+    harness.run_to_end()
+    assert [harness.run(r).state for r in (first, second)] == ["success", "success"]
+    refused = [r for r in caplog.records if "Could not hand over" in r.getMessage()]
+    assert len(refused) == 2 and refused[0].exc_info is not None
 
 
 def test_no_callback_when_the_dag_has_none(harness: Harness) -> None:

@@ -64,14 +64,15 @@ def trigger(
     from slipstream.config import get_config
     from slipstream.core.exceptions import DagNotFound, ParamValidationError
     from slipstream.db.store import runs
+    from slipstream.scheduler.wakeup import wake_schedulers
     from slipstream.sdk.operators.trigger_dagrun import DagRunAlreadyExists
 
     conf_value = parse_conf(conf)
     when = parse_date(logical_date, "--logical-date")
     db = _open_database(get_config())
-    now = dt.datetime.now(dt.UTC)
 
     def create(session: Any) -> dict[str, Any]:
+        now = dt.datetime.now(dt.UTC)  # queued now, in the transaction that writes it
         run = runs.trigger_run(
             session, dag_id, now=now, conf=conf_value, logical_date=when, run_id=run_id
         )
@@ -79,6 +80,7 @@ def trigger(
 
     try:
         row = db.run_write(create)
+        wake_schedulers(db)  # start it now, not at the scheduler's next idle look
     except (DagNotFound, ParamValidationError, DagRunAlreadyExists) as err:
         raise click.ClickException(str(err)) from None
     finally:

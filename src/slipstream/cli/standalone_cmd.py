@@ -36,7 +36,9 @@ def standalone() -> None:
     _setup_logging(config)
     db = open_database(config)
     migrate(db)
-    processor = subprocess.Popen([sys.executable, "-m", "slipstream", "dag-processor"])
+    processor = subprocess.Popen(
+        [sys.executable, "-m", "slipstream", "dag-processor"], preexec_fn=_stop_with_parent
+    )
     executor = _build_executor(LocalExecutor, config, db)
     stop = threading.Event()
     click.echo(
@@ -54,6 +56,19 @@ def standalone() -> None:
         _stop_child(processor)
         db.dispose()
         click.echo("Slipstream stopped.", err=True)
+
+
+def _stop_with_parent() -> None:
+    """In the DAG processor (before exec): Linux sends it SIGTERM when standalone dies, even
+    by `kill -9`, so a restarted standalone never finds a second processor still running."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
 
 
 def _stop_child(process: subprocess.Popen[bytes]) -> None:

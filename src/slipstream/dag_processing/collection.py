@@ -43,6 +43,8 @@ class SaveStats:
     new_versions: int = 0
     stale: int = 0
     errors: dict[str, str] = field(default_factory=dict)  # file -> first line of its error
+    stored: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> {dag_id: hash}
+    reparse: set[str] = field(default_factory=set)  # files to parse again, data and all
 
 
 def save_results(
@@ -148,6 +150,9 @@ def _save_dag(
     stats: SaveStats,
 ) -> None:
     row = rows.get(parsed.dag_id)
+    if parsed.unchanged:
+        _confirm_unchanged(result, parsed, row, latest, now, stats)
+        return
     is_new = row is None
     if row is None:
         wanted = parsed.record.get("is_paused_upon_creation")
@@ -170,9 +175,36 @@ def _save_dag(
         stats.new_versions += 1
     _apply_record(row, parsed.record, result.path, now)
     stats.dags_saved += 1
+    stats.stored.setdefault(result.path, {})[parsed.dag_id] = parsed.hash
     if is_new or changed or revived:
         session.flush()
         _refresh_schedule(session, row, parsed, now)
+
+
+def _confirm_unchanged(
+    result: FileResult,
+    parsed: ParsedDag,
+    row: DagModel | None,
+    latest: DagVersion | None,
+    now: dt.datetime,
+    stats: SaveStats,
+) -> None:
+    """A DAG the child found unchanged: its row already holds what its data says. If the row
+    moved on meanwhile (deleted, stale, another file, another version), the file is parsed
+    again with its data."""
+    current = (
+        row is not None
+        and not row.is_stale
+        and row.fileloc == result.path
+        and latest is not None
+        and latest.dag_hash == parsed.hash
+    )
+    if not current or row is None:
+        stats.reparse.add(result.path)
+        return
+    row.last_parsed_time = now
+    stats.dags_saved += 1
+    stats.stored.setdefault(result.path, {})[parsed.dag_id] = parsed.hash
 
 
 def _apply_record(row: DagModel, record: dict[str, Any], path: str, now: dt.datetime) -> None:

@@ -30,10 +30,12 @@ _REAP_POLL_S = 0.02
 
 @dataclass(frozen=True)
 class ParseJob:
-    """A file to parse and the DAGs folder it belongs to (None: a single file given alone)."""
+    """A file to parse and the DAGs folder it belongs to (None: a single file given alone);
+    `known` holds `(dag_id, hash)` of what the processor stored of it last."""
 
     path: str
     root: str | None = None
+    known: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -122,6 +124,7 @@ class ParsePool:
                 parent_pid=parent,
                 memory_limit_mb=self.memory_limit_mb,
                 cpu_limit_s=self.timeout_s * 2 + 5,
+                known=dict(job.known),
             )
         os.close(write_fd)
         now = time.monotonic()

@@ -3,7 +3,9 @@
 A child process imports one file and writes one `FileResult` to a pipe as JSON; the processor
 reads it back with `FileResult.from_json`. Everything the `dag` table needs is inside each DAG's
 serialized data (`slipstream.serialization.serialize_dag` output), so only that, its hash and the
-file's import error and warnings cross the pipe.
+file's import error and warnings cross the pipe. A DAG whose hash is the one the processor stored
+last (it tells the child) crosses without its data (`unchanged`): files are parsed again every
+`min_file_process_interval`, and most come back the same.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from typing import Any
 
 @dataclass(frozen=True)
 class ParsedDag:
-    """One DAG a file defined: its serialized form and `dag_hash` of it."""
+    """One DAG a file defined: its serialized form and `dag_hash` of it (`data` is empty when
+    `unchanged`: the hash is the one the processor said it stored)."""
 
     dag_id: str
     data: dict[str, Any]
     hash: str
+    unchanged: bool = False
 
     @property
     def record(self) -> dict[str, Any]:
@@ -96,7 +100,7 @@ class FileResult:
         return json.dumps(
             {
                 "path": self.path,
-                "dags": [{"dag_id": d.dag_id, "data": d.data, "hash": d.hash} for d in self.dags],
+                "dags": [_dag_json(d) for d in self.dags],
                 "error": error,
                 "warnings": self.warnings,
                 "duration_s": self.duration_s,
@@ -113,7 +117,12 @@ class FileResult:
         return cls(
             path=str(raw["path"]),
             dags=[
-                ParsedDag(dag_id=str(d["dag_id"]), data=dict(d["data"]), hash=str(d["hash"]))
+                ParsedDag(
+                    dag_id=str(d["dag_id"]),
+                    data=dict(d.get("data") or {}),
+                    hash=str(d["hash"]),
+                    unchanged=bool(d.get("unchanged", False)),
+                )
                 for d in raw.get("dags") or ()
             ],
             error=None
@@ -127,3 +136,9 @@ class FileResult:
             duration_s=float(raw.get("duration_s") or 0.0),
             loaded=bool(raw.get("loaded", True)),
         )
+
+
+def _dag_json(dag: ParsedDag) -> dict[str, Any]:
+    if dag.unchanged:
+        return {"dag_id": dag.dag_id, "hash": dag.hash, "unchanged": True}
+    return {"dag_id": dag.dag_id, "data": dag.data, "hash": dag.hash}

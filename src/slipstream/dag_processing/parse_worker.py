@@ -20,6 +20,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Mapping
 from typing import NoReturn
 
 from slipstream.dag_processing.parse_result import FileResult, ParsedDag, ParseError
@@ -27,11 +28,19 @@ from slipstream.dag_processing.parse_result import FileResult, ParsedDag, ParseE
 _PR_SET_PDEATHSIG = 1
 
 
-def parse_file(path: str, root: str | None, *, memory_limit_mb: int = 0) -> FileResult:
+def parse_file(
+    path: str,
+    root: str | None,
+    *,
+    memory_limit_mb: int = 0,
+    known: Mapping[str, str] | None = None,
+) -> FileResult:
     """Import the DAG file at `path` in this process and serialize every DAG it defines.
 
     `root` is the DAGs folder the file belongs to (put on `sys.path`, and what
-    `relative_fileloc` is relative to). Never raises for anything the file does.
+    `relative_fileloc` is relative to). A DAG whose hash is `known[dag_id]` (what the processor
+    stored last) is reported `unchanged`, without its data. Never raises for anything the file
+    does.
     """
     from slipstream.dagfiles.bag import DagBag
     from slipstream.serialization import dag_hash, serialize_dag
@@ -59,7 +68,11 @@ def parse_file(path: str, root: str | None, *, memory_limit_mb: int = 0) -> File
     for dag in dags:
         try:
             data = serialize_dag(dag, dags_folder=root)
-            parsed.append(ParsedDag(dag.dag_id, data, dag_hash(data)))
+            digest = dag_hash(data)
+            if known is not None and known.get(dag.dag_id) == digest:
+                parsed.append(ParsedDag(dag.dag_id, {}, digest, unchanged=True))
+            else:
+                parsed.append(ParsedDag(dag.dag_id, data, digest))
         except Exception as err:
             result = result.with_error(
                 f"DAG '{dag.dag_id}' cannot be serialized: {type(err).__name__}: {err}"
@@ -82,6 +95,7 @@ def run_child(
     parent_pid: int,
     memory_limit_mb: int,
     cpu_limit_s: float,
+    known: Mapping[str, str] | None = None,
 ) -> NoReturn:
     """Body of a forked parsing child: parse `path`, write the JSON result to `write_fd`, exit.
 
@@ -90,7 +104,7 @@ def run_child(
     code = 1
     try:
         _isolate(parent_pid, memory_limit_mb, cpu_limit_s)
-        result = parse_file(path, root, memory_limit_mb=memory_limit_mb)
+        result = parse_file(path, root, memory_limit_mb=memory_limit_mb, known=known)
         payload = result.to_json().encode("utf-8")
         _write_all(write_fd, payload)
         code = 0

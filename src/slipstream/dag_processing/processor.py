@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 BATCH_FILES = 50  # results stored per transaction at most
 BATCH_SECONDS = 1.0  # ... and results wait at most this long for the rest of their batch
 MAX_IDLE_WAIT_S = 1.0  # a stop_event set without stop() is noticed within this time
+ALIGN_FRACTION = 0.25  # a round also parses files due within this part of the interval
 
 FileState = tuple[int, int, int]  # (mtime_ns, size, inode)
 
@@ -109,6 +110,7 @@ class DagProcessor:
         )
         self._known: dict[str, _Listed] = {}
         self._parsed_at: dict[str, float] = {}  # monotonic time of each file's last parse
+        self._hashes: dict[str, dict[str, str]] = {}  # file -> {dag_id: hash} stored last
         self._listed_at = -math.inf
         self._reconciled = False
         self._stopping = False
@@ -145,6 +147,9 @@ class DagProcessor:
         listing = self._list_files()
         removed = set(self._known) - set(listing)
         due = [path for path in listing if full or self._is_due(path, listing[path], started)]
+        if due:  # files falling due soon come along, so the periodic parses share one round
+            soon = started + self.settings.min_file_process_interval_s * ALIGN_FRACTION
+            due += [p for p in listing if p not in due and self._is_due(p, listing[p], soon)]
         summary = ParseSummary(files_listed=len(listing), files_removed=len(removed))
         parsed = self._parse_and_store(due, listing, summary)
         if removed or not self._reconciled:
@@ -157,6 +162,7 @@ class DagProcessor:
         }
         for path in removed:
             self._parsed_at.pop(path, None)
+            self._hashes.pop(path, None)
         summary.duration_s = time.monotonic() - started
         if summary.files_parsed or removed:
             log.info(
@@ -283,7 +289,10 @@ class DagProcessor:
     ) -> set[str]:
         if not due:
             return set()
-        jobs = [ParseJob(path, listing[path].root) for path in due]
+        jobs = [
+            ParseJob(path, listing[path].root, tuple(self._hashes.get(path, {}).items()))
+            for path in due
+        ]
         present = list(listing)
         parsed: set[str] = set()
         batch: list[FileResult] = []
@@ -324,6 +333,12 @@ class DagProcessor:
             paused_at_creation=self.settings.paused_at_creation,
         )
         summary.add(stats)
+        for result in batch:
+            if result.loaded:
+                self._hashes[result.path] = stats.stored.get(result.path, {})
+        for path in stats.reparse:  # stored rows moved on: parse it again, data and all
+            self._hashes.pop(path, None)
+            self._parsed_at[path] = -math.inf
         self._beat()
 
     # --- waiting -------------------------------------------------------------------------------

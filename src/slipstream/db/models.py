@@ -387,3 +387,5 @@ class Job(Base):
     start_date: Mapped[dt.datetime]
     end_date: Mapped[dt.datetime | None]
     latest_heartbeat: Mapped[dt.datetime]
+    wake_address: Mapped[str | None] = mapped_column(String(500))
+    """Where the component listens for "look now" hints (a scheduler's event socket), if any."""

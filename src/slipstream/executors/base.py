@@ -49,6 +49,10 @@ class CallbackWorkload:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CallbackWorkload:
+        return cls(**data)
+
 
 class BaseExecutor(abc.ABC):
     """Runs workloads; tells the scheduler (through `wait`/`drain_events`) when tries end.
@@ -80,6 +84,12 @@ class BaseExecutor(abc.ABC):
     def open_slots(self) -> int:
         return max(0, self.parallelism - self.running_count)
 
+    @property
+    def wake_address(self) -> str | None:
+        """Where others on this machine may send a wake-up (`comms.send_wake`) that makes
+        `wait` return, so the scheduler looks at the database at once; None: nowhere."""
+        return None
+
     @abc.abstractmethod
     def wait(self, timeout: float) -> bool:
         """Block until an event arrives or `timeout` seconds pass; True if there are events."""
@@ -94,3 +104,26 @@ class BaseExecutor(abc.ABC):
     @abc.abstractmethod
     def end(self, timeout: float = 30.0) -> None:
         """Stop taking work; let running tries finish up to `timeout`, then stop workers."""
+
+
+WAKE = b'{"wake":true}'
+"""The datagram that asks a scheduler to look at the database now (not a try's end)."""
+
+
+def send_wake(path: str) -> bool:
+    """Ask the scheduler whose executor listens on `path` to look at the database now (a run
+    was triggered, say); False when nobody listens there."""
+    import socket
+
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.setblocking(False)
+        try:
+            sock.sendto(WAKE, path)
+        except OSError:
+            return False
+    return True
+
+
+def is_wake(data: bytes) -> bool:
+    """Whether a datagram on the event socket is a wake-up (`send_wake`), not a try's end."""
+    return data == WAKE

@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from slipstream.executors.base import BaseExecutor, TaskWorkload
+from slipstream.executors.base import BaseExecutor, CallbackWorkload, TaskWorkload, is_wake
 from slipstream.supervisor.comms import Channel
 from slipstream.supervisor.supervisor import SupervisorSettings
 
@@ -137,9 +137,23 @@ class LocalExecutor(BaseExecutor):
         except OSError:
             self._restart_worker()
 
+    def queue_callback(self, workload: CallbackWorkload) -> None:
+        """Run a DAG-level callback in a process forked from the warm worker, which logs to
+        `dag_callbacks.log` in the run's log folder (`supervisor.dag_callbacks`). It takes no
+        slot and nothing waits for it; a failing callback is logged there, never fatal."""
+        if not self._accepting:
+            raise RuntimeError("the executor is not running (not started, or shutting down)")
+        if not self._worker_alive():
+            self._restart_worker()
+        self._send({"op": "callback", "workload": workload.to_dict()})
+
     @property
     def running_count(self) -> int:
         return len(self._in_flight)
+
+    @property
+    def wake_address(self) -> str | None:
+        return None if self.settings is None else self.settings.event_socket
 
     def wait(self, timeout: float) -> bool:
         if self._pending_events:
@@ -344,6 +358,8 @@ def _is_over(workload: TaskWorkload, status: Any, stale_before: dt.datetime) -> 
 
 
 def _parse_event(data: bytes) -> tuple[int, str, bool] | None:
+    if is_wake(data):  # a wake-up only makes `wait` return: the scheduler looks now
+        return None
     try:
         event = json.loads(data)
         return int(event["ti_id"]), str(event.get("token")), bool(event.get("lost", False))

@@ -7,25 +7,30 @@ executor over a socketpair with `comms.Channel` frames:
 
     executor → worker   {"op": "init", "settings": SupervisorSettings}   (once, first)
     executor → worker   {"op": "run", "workload": TaskWorkload}
+    executor → worker   {"op": "callback", "workload": CallbackWorkload}   (DAG callbacks)
     executor → worker   {"op": "stop"}
 
-While work comes in, the next supervisor is forked ahead of time (the standby, see
-`WarmWorker`); it says `R` on its own socketpair when prepared and then reads its workload.
+Each try runs under a supervisor forked from the worker. A supervisor is kept for the tries
+that follow while work comes in (a *slot*, see `WarmWorker`), so most tries pay neither the fork
+nor the database connection nor the first-touch page copies of a new process. A slot talks to
+the worker over its own socketpair:
+
+    slot → worker       {"op": "ready"}      prepared: connected, a task process waiting
+    worker → slot       {"op": "run", "workload": TaskWorkload}
+    slot → worker       {"op": "done"}       the try is over (its outcome is in the database)
 
 Supervisors leave the worker's session, so they finish their tries when the worker or the
-scheduler dies. The worker reaps them; one that died (signal or error) may not have said its try
-ended, so the worker sends that event on its behalf (`"lost": true`; the executor then hands the
-workload out again if its try never started). When the executor goes away (end of file on the
-socket) the worker exits.
+scheduler dies (a slot then exits: end of file on its socket). The worker reaps them; one that
+died (signal or error) during a try may not have said its try ended, so the worker sends that
+event on its behalf (`"lost": true`; the executor then hands the workload out again if its try
+never started). When the executor goes away (end of file on the socket) the worker exits.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import importlib
-import json
 import logging
 import os
 import select
@@ -34,11 +39,14 @@ import socket
 import sys
 import time
 import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
-from slipstream.executors.base import TaskWorkload
+from slipstream.executors.base import CallbackWorkload, TaskWorkload
 from slipstream.supervisor.comms import Channel, send_event
-from slipstream.supervisor.supervisor import Supervisor, SupervisorSettings, supervise
+from slipstream.supervisor.dag_callbacks import run_dag_callback
+from slipstream.supervisor.supervisor import Supervisor, SupervisorSettings
 
 log = logging.getLogger("slipstream.warm_worker")
 
@@ -84,31 +92,50 @@ WARM_MODULES = (
     "slipstream.db.store.variables",
     "slipstream.db.store.connections",
     "slipstream.supervisor.task_process",
+    "slipstream.sdk.edges",
+    "slipstream.sdk.mapping",
+    "slipstream.sdk.taskgroup",
+    "slipstream.sdk.xcom_arg",
+    # `airflow` names resolve through the import hook (installed first): what DAG files import
+    "airflow.sdk",
+    "airflow.providers.standard.operators.empty",
+    "airflow.providers.standard.operators.python",
+    "airflow.providers.standard.operators.bash",
 )
 
 
 STANDBY_IDLE_SEC = 10.0
-"""A standby supervisor unused this long is retired (it holds memory and a DB connection)."""
+"""A slot (supervisor process) without work this long is retired (it holds memory and a DB
+connection)."""
+
+
+@dataclass
+class Slot:
+    """A supervisor process that runs tries one after another, and what the worker knows of it."""
+
+    pid: int
+    channel: Channel
+    workload: TaskWorkload | None = None  # the try it runs; None while idle
+    ready: bool = False  # prepared for its next try
+    idle_since: float = field(default_factory=time.monotonic)
 
 
 class WarmWorker:
-    """Forks supervisors on request and reaps them.
+    """Hands tries to supervisor slots, forking slots as needed, and reaps them.
 
-    While work comes in, one supervisor is forked ahead of time (the *standby*): it has already
-    opened its database connection and touched the code a try runs, so a workload handed to it
-    skips the fork and the first-touch page copies (~20 ms on a small VM). Each hand-over forks
-    the next standby; after `STANDBY_IDLE_SEC` without work the standby is retired.
+    A workload goes to an idle slot (one that said it is ready first), else to a new one; and
+    one idle slot is always kept ahead while work comes in (the *standby*), so a workload
+    rarely waits for a fork. A slot reused for many tries has long since opened its database
+    connection and copied the pages it touches (forking one costs ~20 ms of CPU on a small VM).
+    Slots idle for `STANDBY_IDLE_SEC` are retired.
     """
 
     def __init__(self, channel: Channel, settings: SupervisorSettings) -> None:
         self.channel = channel
         self.settings = settings
-        self.children: dict[int, TaskWorkload] = {}
+        self.slots: dict[int, Slot] = {}
         self.db = None
         self.stopping = False
-        self.standby: tuple[int, socket.socket] | None = None  # (pid, our end of its socket)
-        self._standby_is_ready = False
-        self._last_work = 0.0
         self._wakeup_r, self._wakeup_w = os.pipe()
         for fd in (self._wakeup_r, self._wakeup_w):
             os.set_blocking(fd, False)
@@ -116,18 +143,17 @@ class WarmWorker:
     def warm_up(self) -> None:
         """Import what every try needs, and open the database once (so the SQL dialect is
         initialised in every fork), closing the connection again."""
+        from slipstream.compat.airflow import install
+
+        install()
         for name in WARM_MODULES:
             try:
                 importlib.import_module(name)
             except Exception:
                 log.debug("Could not pre-import %s", name, exc_info=True)
-        from slipstream.compat.airflow import install
         from slipstream.db.engine import Database
         from slipstream.db.store import execution
 
-        install()
-        with contextlib.suppress(Exception):
-            importlib.import_module("airflow.sdk")
         db = Database(self.settings.db_url, pool_size=1)
         try:
             with db.session() as session:
@@ -148,17 +174,23 @@ class WarmWorker:
         try:
             self._serve()
         finally:
-            self.retire_standby()
+            for slot in list(self.slots.values()):
+                self.retire(slot)  # idle ones exit now, busy ones after their try
 
     def _serve(self) -> None:
         while not self.stopping:
             channel_fd = self.channel.fileno()
-            ready, _, _ = select.select([channel_fd, self._wakeup_r], [], [], 2.0)
+            by_fd = {s.channel.fileno(): s for s in self.slots.values() if not s.channel.closed}
+            ready, _, _ = select.select(
+                [channel_fd, self._wakeup_r, *by_fd], [], [], self._idle_timeout()
+            )
             if self._wakeup_r in ready:
                 _drain(self._wakeup_r)
+            for fd in ready:
+                if fd in by_fd:
+                    self._hear(by_fd[fd])
             self.reap()
-            if self.standby is not None and time.monotonic() - self._last_work > STANDBY_IDLE_SEC:
-                self.retire_standby()
+            self._retire_idle()
             if channel_fd not in ready:
                 continue
             message = self.channel.receive()
@@ -166,39 +198,37 @@ class WarmWorker:
                 return
             if message.get("op") == "run":
                 self.run(TaskWorkload.from_dict(message["workload"]))
+            elif message.get("op") == "callback":
+                self.fork_callback(CallbackWorkload.from_dict(message["workload"]))
 
     def run(self, workload: TaskWorkload) -> None:
-        """Hand `workload` to the standby if it is ready (else fork a supervisor for it), and
-        make sure a standby is being prepared for the next one."""
-        self._last_work = time.monotonic()
-        if self._standby_ready():
-            assert self.standby is not None
-            pid, sock = self.standby
-            self.standby = None
-            try:
-                sock.sendall(json.dumps(workload.to_dict()).encode())
-                self.children[pid] = workload
-            except OSError:
-                self.fork_supervisor(workload)  # the standby died: start the try directly
-            finally:
-                sock.close()
+        """Hand `workload` to an idle slot (a ready one first, else a new one), and make sure an
+        idle slot is being prepared for the next workload."""
+        for slot in self._idle_slots():
+            if self._hand(slot, workload):
+                break
         else:
-            self.fork_supervisor(workload)
-        if self.standby is None:
-            self.spawn_standby()
+            slot = self.spawn_slot()
+            if not self._hand(slot, workload):
+                log.error("A new supervisor (pid %s) refused task instance %s", slot.pid, workload)
+                self._lost(workload)
+        if not any(True for _ in self._idle_slots()):
+            self.spawn_slot()  # the standby
 
-    def _standby_ready(self) -> bool:
-        if self.standby is None:
+    def _idle_slots(self) -> Iterator[Slot]:
+        idle = [slot for slot in self.slots.values() if slot.workload is None]
+        return iter(sorted(idle, key=lambda slot: not slot.ready))
+
+    def _hand(self, slot: Slot, workload: TaskWorkload) -> bool:
+        try:
+            slot.channel.send({"op": "run", "workload": workload.to_dict()})
+        except OSError:  # it died: the reaper forgets it
+            self.retire(slot)
             return False
-        if self._standby_is_ready:
-            return True
-        sock = self.standby[1]
-        ready, _, _ = select.select([sock], [], [], 0)
-        if ready:
-            self._standby_is_ready = sock.recv(1) == b"R"
-        return self._standby_is_ready
+        slot.workload, slot.ready = workload, False
+        return True
 
-    def spawn_standby(self) -> None:
+    def spawn_slot(self) -> Slot:
         ours, theirs = socket.socketpair()
         pid = os.fork()
         if pid == 0:
@@ -206,46 +236,76 @@ class WarmWorker:
             try:
                 ours.close()
                 self._in_child()
-                code = _standby_main(theirs, self.settings, self.db)
+                code = _slot_main(Channel(theirs), self.settings, self.db)
             except BaseException:
                 traceback.print_exc()
             finally:
                 os._exit(code)
         theirs.close()
-        self.standby = (pid, ours)
-        self._standby_is_ready = False
+        slot = self.slots[pid] = Slot(pid, Channel(ours))
+        return slot
 
-    def retire_standby(self) -> None:
-        if self.standby is not None:
-            self.standby[1].close()  # end of file: the standby exits
-            self.standby = None
+    def _hear(self, slot: Slot) -> None:
+        """A message from a slot: ready for a try, or done with one; end of file: it exits."""
+        try:
+            message = slot.channel.receive()
+        except (OSError, ValueError):
+            message = None
+        if message is None:
+            self.retire(slot, forget=slot.workload is None)
+        elif message.get("op") == "ready":
+            slot.ready = True
+        elif message.get("op") == "done":
+            slot.workload, slot.ready, slot.idle_since = None, False, time.monotonic()
+
+    def retire(self, slot: Slot, *, forget: bool = True) -> None:
+        """Close the slot's socket (an idle slot exits, a busy one after its try); a busy slot
+        stays known until reaped, so its try can be reported lost if it dies."""
+        slot.channel.close()
+        if forget or slot.workload is None:
+            self.slots.pop(slot.pid, None)
+
+    def _retire_idle(self) -> None:
+        now = time.monotonic()
+        for slot in list(self.slots.values()):
+            if slot.workload is None and now - slot.idle_since > STANDBY_IDLE_SEC:
+                self.retire(slot)
+
+    def _idle_timeout(self) -> float | None:
+        """Wake up when the next idle slot is due to retire; else wait for messages only."""
+        idle = [s.idle_since for s in self.slots.values() if s.workload is None]
+        if not idle:
+            return None
+        return max(0.0, min(idle) + STANDBY_IDLE_SEC - time.monotonic()) + 0.05
 
     def _on_sigterm(self, signum: int, frame: object) -> None:
         self.stopping = True
 
-    def fork_supervisor(self, workload: TaskWorkload) -> None:
+    def fork_callback(self, workload: CallbackWorkload) -> None:
+        """Run a DAG-level callback in a process of its own (`supervisor.dag_callbacks`); it is
+        reaped like a supervisor, and nothing waits for it."""
         pid = os.fork()
         if pid == 0:
             code = 1
             try:
                 self._in_child()
-                code = supervise(workload, self.settings, self.db)
+                code = run_dag_callback(workload, self.settings, self.db)
             except BaseException:
                 traceback.print_exc()
             finally:
                 os._exit(code)
-        self.children[pid] = workload
 
     def _in_child(self) -> None:
-        if self.standby is not None:
-            self.standby[1].close()
+        for slot in self.slots.values():
+            slot.channel.close()
         signal.set_wakeup_fd(-1)
         for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, signal.SIG_DFL)
         self.channel.close()
         os.close(self._wakeup_r)
         os.close(self._wakeup_w)
-        gc.unfreeze()
+        # The objects frozen in the worker stay frozen: a short-lived child collecting them
+        # would copy most of the worker's pages (~70 ms for a full collection).
 
     def reap(self) -> None:
         while True:
@@ -255,42 +315,70 @@ class WarmWorker:
                 return
             if pid == 0:
                 return
-            if self.standby is not None and pid == self.standby[0]:
-                self.retire_standby()
-            workload = self.children.pop(pid, None)
-            if workload is None:
+            slot = self.slots.pop(pid, None)
+            if slot is None:
+                continue
+            if slot.workload is not None and not slot.channel.closed:
+                self._hear_last(slot)  # it may have said "done" before it exited
+            slot.channel.close()
+            if slot.workload is None:
                 continue
             code = os.waitstatus_to_exitcode(status)
+            how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+            log.error(
+                "The supervisor of task instance %s (pid %s) %s", slot.workload.ti_id, pid, how
+            )
+            self._lost(slot.workload)
+
+    def _hear_last(self, slot: Slot) -> None:
+        while not slot.channel.closed and select.select([slot.channel], [], [], 0)[0]:
+            self._hear(slot)
+
+    def _lost(self, workload: TaskWorkload) -> None:
+        send_event(self.settings.event_socket, workload.ti_id, workload.queue_token, lost=True)
+
+
+def _slot_main(channel: Channel, settings: SupervisorSettings, db: Any) -> int:
+    """A supervisor process that runs tries one after another: prepare (DB connection, a
+    waiting task process), say ready, run the try it is sent, say done. End of file (retired,
+    or the worker is gone) or SIGTERM between tries ends it; a try that failed inside the
+    supervisor ends it with an error code, so the worker reports the try lost."""
+
+    def stop_now(signum: int, frame: object) -> None:
+        raise _Retired
+
+    signal.signal(signal.SIGTERM, stop_now)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    warm_up = True
+    try:
+        while True:
+            supervisor = Supervisor(settings, db, keep_db=True)
+            try:
+                supervisor.prepare(warm_up=warm_up)
+                channel.send({"op": "ready"})
+                message = channel.receive()
+            except (_Retired, OSError):
+                message = None
+            db, warm_up = supervisor.db, False
+            if message is None or message.get("op") != "run":
+                supervisor.abandon()
+                return 0
+            code = supervisor.run(TaskWorkload.from_dict(message["workload"]))
             if code != 0:
-                how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
-                log.error(
-                    "The supervisor of task instance %s (pid %s) %s",
-                    workload.ti_id,
-                    pid,
-                    how,
-                )
-                send_event(
-                    self.settings.event_socket, workload.ti_id, workload.queue_token, lost=True
-                )
-
-
-def _standby_main(sock: socket.socket, settings: SupervisorSettings, db: Any) -> int:
-    """A supervisor that prepares (DB connection, waiting task process), says it is ready,
-    then waits for its workload on `sock`; end of file without one means it was retired."""
-    supervisor = Supervisor(settings, db)
-    supervisor.prepare()
-    chunks = []
-    with sock:
-        try:
-            sock.sendall(b"R")
-            while chunk := sock.recv(65536):
-                chunks.append(chunk)
-        except OSError:
-            chunks = []  # retired before it was ready
-    if not chunks:
-        supervisor.abandon()
+                return code
+            channel.send({"op": "done"})
+            if supervisor.asked_to_stop:
+                return 0
+    except (_Retired, OSError):
         return 0
-    return supervisor.run(TaskWorkload.from_dict(json.loads(b"".join(chunks))))
+    finally:
+        if db is not None:
+            db.dispose()
+
+
+class _Retired(BaseException):
+    """SIGTERM reached a slot between tries (a BaseException: no handler mistakes it for a
+    failed try)."""
 
 
 def main(argv: list[str] | None = None) -> int:

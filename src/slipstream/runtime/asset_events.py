@@ -1,9 +1,10 @@
-"""`outlet_events` and `inlet_events` in the context: what a task says about the assets it
-updates, and what it can read about the assets it consumes."""
+"""`outlet_events`, `inlet_events` and `triggering_asset_events` in the context: what a task
+says about the assets it updates, what it can read about the assets it consumes, and the
+updates that triggered its run."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,10 @@ class AssetEvent:
     source_run_id: str | None = None
     source_map_index: int = -1
     timestamp: Any = None
+    asset: Any = None
+    """The updated asset (an `Asset`), where known."""
+    source_dag_run: Any = None
+    """The run that produced the event (a `DagRunInfo`), where known."""
 
 
 class OutletEventAccessor:
@@ -65,6 +70,44 @@ class InletEventsAccessors(Mapping[Any, list[AssetEvent]]):
 
     def __len__(self) -> int:
         return len(self._events)
+
+
+class TriggeringAssetEventsAccessor(Mapping[Any, list[AssetEvent]]):
+    """`triggering_asset_events[asset]`: the events that triggered this run, oldest first.
+
+    Keyed like Airflow's: by asset (an `Asset`, or its URI or name); iterating gives the assets.
+    Runs that no asset update triggered have none.
+    """
+
+    def __init__(self, events: Iterable[AssetEvent] = ()) -> None:
+        self._events: dict[str, list[AssetEvent]] = {}
+        self._assets: dict[str, Any] = {}
+        self._names: dict[str, str] = {}
+        for event in events:
+            uri = event.asset_uri
+            self._events.setdefault(uri, []).append(event)
+            self._assets.setdefault(uri, event.asset if event.asset is not None else uri)
+            name = getattr(event.asset, "name", None)
+            if name is not None:
+                self._names.setdefault(name, uri)
+
+    def __getitem__(self, key: Any) -> list[AssetEvent]:
+        uri = getattr(key, "uri", None) or key
+        if uri not in self._events:
+            name = getattr(key, "name", None) or key
+            uri = self._names.get(name, uri) if isinstance(name, str) else uri
+        if uri not in self._events:
+            raise KeyError(key)
+        return list(self._events[uri])
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._assets.values())
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def __repr__(self) -> str:
+        return f"TriggeringAssetEventsAccessor({self._events!r})"
 
 
 def events_for_success(

@@ -9,6 +9,7 @@ from slipstream.runtime.asset_events import (
     AssetEvent,
     InletEventsAccessors,
     OutletEventAccessors,
+    TriggeringAssetEventsAccessor,
 )
 from slipstream.runtime.task_instance import RuntimeTaskInstance
 
@@ -59,7 +60,7 @@ def build_context(
         "outlets": list(getattr(task, "outlets", [])),
         "inlet_events": InletEventsAccessors(asset_events or {}),
         "outlet_events": OutletEventAccessors(),
-        "triggering_asset_events": {},
+        "triggering_asset_events": TriggeringAssetEventsAccessor(),
         "prev_data_interval_start_success": None,
         "prev_data_interval_end_success": None,
         "prev_start_date_success": None,

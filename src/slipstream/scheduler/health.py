@@ -6,6 +6,10 @@
 - Running TIs whose heartbeat is older than `task_instance_heartbeat_timeout` are failed or
   retried by their policy (`store.execution.reap_stale_running`).
 - TIs queued longer than `task_queued_timeout` without a worker claiming them are queued again.
+- Every `scheduler_health_check_threshold`, queued TIs of schedulers that stopped heartbeating
+  meanwhile go back to scheduled, as on start: a scheduler restarted at once after a `kill -9`
+  (when the dead one still counted as alive) takes its queued work over within that threshold,
+  not only after `task_queued_timeout`.
 - TIs cleared while running (`restarting`) run again once their old try stopped heartbeating.
 - Runs past their `dagrun_timeout` are marked for a look (step 2 ends them), and, as a safety
   net for a lost wake-up, running runs not examined for a while are marked too.
@@ -53,15 +57,24 @@ class HealthChecks:
 
     def any_due(self, now: dt.datetime) -> bool:
         """Whether some check is due (else the tick skips this step's transaction)."""
+        return bool(self.due(now))
+
+    def due(self, now: dt.datetime) -> set[str]:
+        """The names of the checks that are due."""
         s = self.settings
         intervals = {
             "heartbeat": s.heartbeat_sec,
             "ti_heartbeats": s.ti_heartbeat_check_interval,
             "queued": s.queued_timeout_check_interval,
+            "orphans": s.health_check_threshold,
             "run_timeouts": s.run_timeout_check_interval,
             "sweep": s.dirty_sweep_interval,
         }
-        return any(self._is_due(name, interval, now) for name, interval in intervals.items())
+        return {name for name, interval in intervals.items() if self._is_due(name, interval, now)}
+
+    def checked(self, name: str, now: dt.datetime) -> None:
+        """Record that `name` ran now outside `run` (it found nothing to write)."""
+        self._last[name] = now
 
     def run(self, session: Session, now: dt.datetime) -> HealthReport:
         s = self.settings
@@ -80,6 +93,9 @@ class HealthChecks:
             report.requeued = ti_store.requeue_stuck(
                 session, queued_before=before, owner=self.job_id, now=now
             )
+        if self._due("orphans", s.health_check_threshold, now):
+            grace = s.health_check_threshold
+            report.requeued += adopt_orphans(session, job_id=self.job_id, now=now, grace=grace)
         if self._due("run_timeouts", s.run_timeout_check_interval, now):
             report.marked_runs += _mark_timed_out_runs(session, now)
         if self._due("sweep", s.dirty_sweep_interval, now):
@@ -98,12 +114,19 @@ class HealthChecks:
         return True
 
 
-def _mark_timed_out_runs(session: Session, now: dt.datetime) -> int:
+def timed_out_runs(session: Session, now: dt.datetime) -> list[int]:
+    """Running runs past their DAG's `dagrun_timeout` (a read: the scheduler looks every second
+    and opens a write transaction only when one is found)."""
     due = []
     for run_id, serialized_id, start in run_store.running_run_starts(session):
         dag = serialized_dag_by_id(session, serialized_id) if serialized_id is not None else None
         timeout = None if dag is None else dag.dagrun_timeout
         if timeout and start is not None and now - start > timeout:
             due.append(run_id)
+    return due
+
+
+def _mark_timed_out_runs(session: Session, now: dt.datetime) -> int:
+    due = timed_out_runs(session, now)
     run_store.mark_runs_dirty(session, due)
     return len(due)

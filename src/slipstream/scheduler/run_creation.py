@@ -24,6 +24,7 @@ from slipstream.core.run_types import DagRunType
 from slipstream.db.models import DagModel
 from slipstream.db.store import runs as run_store
 from slipstream.db.store.dags import dags_due, serialized_dag_by_id
+from slipstream.db.store.pending import PendingWork
 from slipstream.db.store.serialized_dags import latest_serialized_dag
 from slipstream.serialization import SerializedDAG
 from slipstream.timetables.next_run import compute_next_dagrun
@@ -38,13 +39,22 @@ class Created:
     started: list[int] = field(default_factory=list)
 
 
-def create_runs(session: Session, *, now: dt.datetime, limit: int) -> Created:
-    """Create due scheduled and asset-triggered runs, then start queued runs."""
-    run_store.lock_step(session, "create_runs")
+def create_runs(
+    session: Session, *, now: dt.datetime, limit: int, pending: PendingWork | None = None
+) -> Created:
+    """Create due scheduled and asset-triggered runs, then start queued runs; with `pending`
+    (what a first look found), only the kinds that have something to do."""
+    look = pending or PendingWork()
     created = Created()
-    created.scheduled = _create_scheduled(session, now=now, limit=limit)
-    created.asset_triggered = _create_asset_triggered(session, now=now)
-    created.started = _start_queued(session, now=now, limit=max(limit * 10, 100))
+    if not (look.dags_due or look.assets_queued or look.runs_queued):
+        return created
+    run_store.lock_step(session, "create_runs")
+    if look.dags_due:
+        created.scheduled = _create_scheduled(session, now=now, limit=limit)
+    if look.assets_queued:
+        created.asset_triggered = _create_asset_triggered(session, now=now)
+    if look.runs_queued or created.scheduled or created.asset_triggered:
+        created.started = _start_queued(session, now=now, limit=max(limit * 10, 100))
     return created
 
 

@@ -4,7 +4,9 @@
     result = scheduler.tick()
 
 Each step is one short write transaction and works in bulk on what changed: runs marked
-`needs_scheduling` (a TI of theirs changed), TIs that became due. Work handed to the executor
+`needs_scheduling` (a TI of theirs changed), TIs that became due. A tick first asks in one
+statement which steps have anything to do (`store.pending`), skips the others, and takes no
+write lock when none has. Work handed to the executor
 (task workloads, DAG callbacks) leaves only after the transaction that decided it committed, so
 a crash in between loses nothing: the DB still says queued, and the next scheduler re-queues it
 (see `health`). `loop.run_forever` calls `tick` and waits on the executor's events in between.
@@ -22,7 +24,7 @@ from sqlalchemy.orm import Session
 from slipstream.core.clock import Clock, SystemClock
 from slipstream.core.states import DagRunState
 from slipstream.db.engine import Database
-from slipstream.db.store import jobs
+from slipstream.db.store import jobs, pending
 from slipstream.db.store import runs as run_store
 from slipstream.db.store import task_instances as ti_store
 from slipstream.executors.base import BaseExecutor, CallbackWorkload, TaskWorkload
@@ -49,6 +51,8 @@ class TickResult:
     callbacks: int = 0
     more_work: bool = False
     finished_runs: list[str] = field(default_factory=list)
+    next_due: dt.datetime | None = None  # next retry or scheduled run, as of the tick's end
+    next_due_known: bool = False
 
     @property
     def did_work(self) -> bool:
@@ -73,6 +77,8 @@ class _Pass:
     now: dt.datetime
     open_slots: int
     token: str
+    pending: pending.PendingWork = field(default_factory=pending.PendingWork)
+    next_due: dt.datetime | None = None
     created: run_creation.Created = field(default_factory=run_creation.Created)
     retried: int = 0
     progress: run_progress.Progress = field(default_factory=run_progress.Progress)
@@ -99,6 +105,7 @@ class Scheduler:
         self.settings: SchedulerSettings = settings_from(config)
         self.job_id: int | None = None
         self._health: health.HealthChecks | None = None
+        self._runs_running = True  # as of the last look (`store.pending`)
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -108,9 +115,10 @@ class Scheduler:
             return
         now = self.clock.now()
         grace = self.settings.health_check_threshold
+        address = self.executor.wake_address
 
         def register(session: Session) -> tuple[int, int]:
-            job_id = jobs.register(session, health.JOB_TYPE, now=now)
+            job_id = jobs.register(session, health.JOB_TYPE, now=now, wake_address=address)
             return job_id, health.adopt_orphans(session, job_id=job_id, now=now, grace=grace)
 
         self.job_id, reset = self.db.run_write(register)
@@ -149,32 +157,47 @@ class Scheduler:
 
     def _write_pass(self) -> _Pass:
         """The steps that write, each in its own transaction; on SQLite, where write
-        transactions run one at a time anyway, all in one (one commit per tick)."""
+        transactions run one at a time anyway, all in one (one commit per tick). When the
+        first look finds nothing to do, nothing is written."""
         now, open_slots = self.clock.now(), self.executor.open_slots
         token = ti_store.new_queue_token(self.job_id or 0)
-        steps = (self._step_create, self._step_progress, self._step_queue)
+        state = _Pass(now, open_slots, token)
+        with self.db.session() as session:
+            self._step_look(session, state)
+        self._runs_running = state.pending.runs_running
+        if not state.pending.anything(open_slots=open_slots):
+            state.next_due = state.pending.next_due
+            return state
+        steps = (self._step_create, self._step_progress, self._step_queue, self._step_next_due)
         if self.db.is_sqlite:
 
             def all_steps(session: Session) -> _Pass:
-                state = _Pass(now, open_slots, token)
                 for step in steps:
                     step(session, state)
                 return state
 
             done: _Pass = self.db.run_write(all_steps)
             return done
-        state = _Pass(now, open_slots, token)
         for step in steps:
             self.db.run_write(step, state)
         return state
 
+    def _step_look(self, session: Session, state: _Pass) -> None:
+        state.pending = pending.pending_work(session, now=state.now)
+
     def _step_create(self, session: Session, state: _Pass) -> None:
         limit = self.settings.max_dagruns_to_create_per_loop
-        state.created = run_creation.create_runs(session, now=state.now, limit=limit)
+        state.created = run_creation.create_runs(
+            session, now=state.now, limit=limit, pending=state.pending
+        )
+
+    def _step_next_due(self, session: Session, state: _Pass) -> None:
+        state.next_due = pending.next_due(session)
 
     def _step_progress(self, session: Session, state: _Pass) -> None:
         now = state.now
-        state.retried = ti_store.retries_due(session, now=now)
+        if state.pending.retries_due:
+            state.retried = ti_store.retries_due(session, now=now)
         runs = run_store.runs_to_examine(
             session, limit=self.settings.max_dagruns_per_loop_to_schedule, now=now
         )
@@ -209,6 +232,7 @@ class Scheduler:
         result.tis_settled = progress.settled
         result.tis_queued = len(done.queued)
         result.finished_runs = [f.run_id for f in progress.finished]
+        result.next_due, result.next_due_known = done.next_due, True
         result.more_work = (
             len(created.scheduled) >= self.settings.max_dagruns_to_create_per_loop
             or progress.examined >= self.settings.max_dagruns_per_loop_to_schedule
@@ -218,8 +242,17 @@ class Scheduler:
         checks, now = self._health, self.clock.now()
         if checks is None:
             return
-        if not checks.any_due(now):
+        due = checks.due(now)
+        if not due:
             return
+        if due == {"run_timeouts"}:  # the every-second look: a write only for a timed-out run
+            if not self._runs_running:  # none was running at the last look
+                checks.checked("run_timeouts", now)
+                return
+            with self.db.session() as session:
+                if not health.timed_out_runs(session, now):
+                    checks.checked("run_timeouts", now)
+                    return
         report: health.HealthReport = self.db.run_write(lambda s: checks.run(s, now))
         result.tis_reset = len(report.reaped) + report.requeued + report.released
         if report.reaped:
@@ -258,9 +291,12 @@ class Scheduler:
         if result.more_work:
             return 0.0
         idle = self.settings.idle_sleep
-        with self.db.session() as session:
-            due = [ti_store.next_try_due(session), run_store.next_creation_due(session)]
-        upcoming = [d for d in due if d is not None]
+        if result.next_due_known:
+            upcoming = [] if result.next_due is None else [result.next_due]
+        else:
+            with self.db.session() as session:
+                due = [ti_store.next_try_due(session), run_store.next_creation_due(session)]
+            upcoming = [d for d in due if d is not None]
         if not upcoming:
             return idle
         wait = (min(upcoming) - self.clock.now()).total_seconds()

@@ -13,7 +13,8 @@ the supervisor sends `start`; the task sends requests while it runs, then `finis
 outcome; the supervisor writes the try's end and answers with the decided state; the task runs
 its callbacks (still asking for what they need) and exits.
 
-Events are datagrams `{"ti_id": ..., "token": ...}` on the executor's Unix socket.
+Events are datagrams `{"ti_id": ..., "token": ...}` on the executor's Unix socket; a datagram
+`{"wake":true}` (`send_wake`) only asks the scheduler to look at the database now.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ class Channel:
 
     def fileno(self) -> int:
         return self.sock.fileno()
+
+    @property
+    def closed(self) -> bool:
+        return self.sock.fileno() == -1
 
     def close(self) -> None:
         self.sock.close()

@@ -10,7 +10,8 @@ Task process protocol (frames of `comms.Channel`):
     task → supervisor   <request> xcom_push | xcom_pull | get_variable | set_variable |
                                   delete_variable | get_connection | skip_tasks |
                                   follow_branches | short_circuit | first_reschedule_date |
-                                  trigger_dag_run | get_dag_run_state | get_asset_events
+                                  trigger_dag_run | get_dag_run_state | get_asset_events |
+                                  get_triggering_asset_events
     supervisor → task   {"ok": ..., "result" | "error": ...}
     task → supervisor   finish    reported state (success, skipped, failed, up_for_reschedule),
                                   retryable, reschedule date, asset events, rendered fields
@@ -116,9 +117,12 @@ class Supervisor:
     supervisor of the warm worker prepares while idle, so a workload starts at once.
     """
 
-    def __init__(self, settings: SupervisorSettings, db: Database | None = None) -> None:
+    def __init__(
+        self, settings: SupervisorSettings, db: Database | None = None, *, keep_db: bool = False
+    ) -> None:
         self.settings = settings
         self.db = db
+        self.keep_db = keep_db  # a supervisor that runs more tries keeps its connection
         self.workload: TaskWorkload | None = None
         self.claim: execution.ClaimedTry | None = None
         self.label = "-"
@@ -134,6 +138,8 @@ class Supervisor:
         self._sigterm = False
         self._wakeup_r = -1
         self._wakeup_w = -1
+        self._saved_signals: dict[int, Any] = {}
+        self._saved_wakeup_fd = -1
         self._sdag: Any = None
         self._secrets: Any = None
 
@@ -182,9 +188,10 @@ class Supervisor:
             return 1
         finally:
             self._send_event()
+            self._restore_signals()
             if self.try_log is not None:
                 self.try_log.close()
-            if self.db is not None:
+            if self.db is not None and not self.keep_db:
                 self.db.dispose()
 
     def _claim(self) -> bool:
@@ -447,6 +454,12 @@ class Supervisor:
         with self._db.session() as session:
             return execution.asset_events_for(session, [str(u) for u in m.get("uris") or ()])
 
+    def _op_get_triggering_asset_events(self, m: dict[str, Any]) -> list[dict[str, Any]]:
+        from slipstream.db.store.run_context import triggering_asset_events
+
+        with self._db.session() as session:
+            return triggering_asset_events(session, self._claimed.dag_run_id)
+
     def _op_finish(self, m: dict[str, Any]) -> dict[str, Any]:
         if self._finished:
             raise AirflowException("the try already reported its outcome")
@@ -629,13 +642,32 @@ class Supervisor:
         os.set_blocking(read, False)
         os.set_blocking(write, False)
         self._wakeup_r, self._wakeup_w = read, write
-        signal.set_wakeup_fd(write)
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
+            self._saved_signals[signum] = signal.getsignal(signum)
+        self._saved_wakeup_fd = signal.set_wakeup_fd(write)
         signal.signal(signal.SIGTERM, self._on_sigterm)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGCHLD, _ignore)
 
     def _on_sigterm(self, signum: int, frame: Any) -> None:
         self._sigterm = True
+
+    def _restore_signals(self) -> None:
+        """Put back the handlers `_install_signals` replaced and close its pipe (a process that
+        runs more tries must not collect pipes)."""
+        if self._wakeup_r < 0:
+            return
+        signal.set_wakeup_fd(self._saved_wakeup_fd)
+        for signum, handler in self._saved_signals.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+        for fd in (self._wakeup_r, self._wakeup_w):
+            os.close(fd)
+        self._wakeup_r = self._wakeup_w = -1
+
+    @property
+    def asked_to_stop(self) -> bool:
+        """Whether SIGTERM arrived during the try (the process should take no more tries)."""
+        return self._sigterm
 
     def _send_event(self) -> None:
         if not self._event_sent:

@@ -28,7 +28,11 @@ from typing import Any
 from slipstream.core.exceptions import AirflowTaskTerminated, DagNotFound, TaskNotFound
 from slipstream.core.states import TaskInstanceState
 from slipstream.runtime import task_logging
-from slipstream.runtime.asset_events import AssetEvent, events_for_success
+from slipstream.runtime.asset_events import (
+    AssetEvent,
+    TriggeringAssetEventsAccessor,
+    events_for_success,
+)
 from slipstream.runtime.context import build_context
 from slipstream.runtime.task_instance import DagRunInfo, RuntimeTaskInstance
 from slipstream.runtime.task_runner import TryOutcome, call_callbacks, prepare_task, run_try
@@ -214,6 +218,7 @@ class TaskProcess:
             ti.task = prepare_task(task)
         params = merge_params(dag.params, ti.task.params, dag_run.conf)
         context = build_context(ti, params=params, asset_events=self._inlet_events(ti.task))
+        context["triggering_asset_events"] = self._triggering_events(dag_run)
         context["test_mode"] = False
         context["task_reschedule_count"] = int(start.get("reschedule_count") or 0)
         self.context = context
@@ -227,6 +232,13 @@ class TaskProcess:
             uri: [AssetEvent(**{**e, "timestamp": from_iso(e.get("timestamp"))}) for e in events]
             for uri, events in found.items()
         }
+
+    def _triggering_events(self, dag_run: DagRunInfo) -> TriggeringAssetEventsAccessor:
+        """The asset events that triggered the run (asked for only by asset-triggered runs)."""
+        if dag_run.run_type != "asset_triggered":
+            return TriggeringAssetEventsAccessor()
+        found = self.channel.request("get_triggering_asset_events") or []
+        return TriggeringAssetEventsAccessor(_asset_event(e) for e in found)
 
     def _finish_message(self, outcome: TryOutcome) -> dict[str, Any]:
         message: dict[str, Any] = {
@@ -323,6 +335,25 @@ def _dag_run_info(run: dict[str, Any]) -> DagRunInfo:
         state=run.get("state") or "running",
         run_after=run_after,
         triggered_by=run.get("triggered_by") or "scheduler",
+    )
+
+
+def _asset_event(data: dict[str, Any]) -> AssetEvent:
+    """An event of `triggering_asset_events` from the supervisor's answer."""
+    from slipstream.sdk.assets import Asset
+
+    asset = data.get("asset") or {}
+    source = data.get("source_dag_run")
+    return AssetEvent(
+        asset_uri=str(data["asset_uri"]),
+        extra=dict(data.get("extra") or {}),
+        source_dag_id=data.get("source_dag_id"),
+        source_task_id=data.get("source_task_id"),
+        source_run_id=data.get("source_run_id"),
+        source_map_index=int(data.get("source_map_index", -1)),
+        timestamp=from_iso(data.get("timestamp")),
+        asset=Asset(name=asset.get("name"), uri=asset.get("uri"), group=asset.get("group")),
+        source_dag_run=None if source is None else _dag_run_info(source),
     )
 
 

@@ -42,6 +42,7 @@ class JobInfo:
     start_date: dt.datetime
     end_date: dt.datetime | None
     latest_heartbeat: dt.datetime
+    wake_address: str | None = None
 
 
 def register(
@@ -51,9 +52,10 @@ def register(
     hostname: str | None = None,
     pid: int | None = None,
     now: dt.datetime | None = None,
+    wake_address: str | None = None,
 ) -> int:
     """Record a running component of `job_type` and return its job id. The host name and pid
-    default to this process's."""
+    default to this process's; `wake_address` is where it listens for "look now" hints."""
     now = now or _now()
     result = session.execute(
         insert(Job)
@@ -64,6 +66,7 @@ def register(
             pid=pid if pid is not None else os.getpid(),
             start_date=now,
             latest_heartbeat=now,
+            wake_address=wake_address,
         )
         .returning(Job.id)
     )
@@ -137,6 +140,7 @@ def _info(job: Job) -> JobInfo:
         start_date=job.start_date,
         end_date=job.end_date,
         latest_heartbeat=job.latest_heartbeat,
+        wake_address=job.wake_address,
     )
 
 
