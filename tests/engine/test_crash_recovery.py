@@ -121,14 +121,27 @@ DETECTION_SLACK = 5.0  # one detection interval (1 s), one idle tick (1 s), a lo
 
 
 def _running_try(stack: EngineStack, dag_id: str, run_id: str) -> tuple[int, int]:
-    """(supervisor pid, task process pid) of the running first try of `sleeper`."""
+    """(supervisor pid, task process pid) of the running first try of `sleeper`: the task
+    process is the supervisor's child, or with `preload_dag_files` its task forker's child."""
+    log = (
+        stack.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}" / "task_id=sleeper"
+        / "attempt=1.log"
+    )  # fmt: skip
 
     def running() -> tuple[int, int] | None:
         ti = stack.ti(dag_id, run_id, "sleeper")
         if ti is None or ti.state != "running" or ti.pid is None:
             return None
-        children = children_of(int(ti.pid))
-        return (int(ti.pid), children[0]) if len(children) == 1 else None
+        if not log.exists() or "Running task" not in log.read_text():
+            return None  # the task process is not there yet
+        supervisor = int(ti.pid)
+        children = children_of(supervisor)
+        if len(children) != 1:
+            return None
+        grandchildren = children_of(children[0])
+        if len(grandchildren) > 1:
+            return None
+        return supervisor, grandchildren[0] if grandchildren else children[0]
 
     found: tuple[int, int] = wait_for(running, 30, "the first try to run", stack)
     return found

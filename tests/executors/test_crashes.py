@@ -51,10 +51,12 @@ SLEEPER = """
 """
 
 
-def _pids(pidfile: Path) -> tuple[int, int]:
+def _pids(pidfile: Path, db: Database, ti_id: int) -> tuple[int, int]:
+    """(task process, supervisor): the task writes its pid; the claim records the supervisor's
+    (the task's parent may be the supervisor's task forker)."""
     text = wait_for(lambda: pidfile.exists() and pidfile.read_text().strip())
-    task_pid, supervisor_pid = map(int, text.split())
-    return task_pid, supervisor_pid
+    task_pid = int(text.split()[0])
+    return task_pid, int(get_ti(db, ti_id).pid)
 
 
 def _seed(db: Database, folder: Path, tmp_path: Path, seconds: float) -> tuple[object, Path]:
@@ -73,7 +75,7 @@ def test_a_killed_task_process_is_retried_with_the_signal_in_the_log(
     run, pidfile = _seed(sqlite_db, dags_folder, tmp_path, 60)
     workload = queue_ti(sqlite_db, run, "sleeper")  # type: ignore[arg-type]
     executor.queue_workload(workload)
-    task_pid, _ = _pids(pidfile)
+    task_pid, _ = _pids(pidfile, sqlite_db, workload.ti_id)
 
     os.kill(task_pid, signal.SIGKILL)
     wait_event(executor, workload.ti_id)
@@ -97,7 +99,7 @@ def test_a_killed_supervisor_leaves_a_stale_heartbeat_for_the_scheduler_to_reap(
     run, pidfile = _seed(sqlite_db, dags_folder, tmp_path, 60)
     workload = queue_ti(sqlite_db, run, "sleeper")  # type: ignore[arg-type]
     executor.queue_workload(workload)
-    task_pid, supervisor_pid = _pids(pidfile)
+    task_pid, supervisor_pid = _pids(pidfile, sqlite_db, workload.ti_id)
 
     os.kill(supervisor_pid, signal.SIGKILL)
     wait_event(executor, workload.ti_id)  # the worker reports the lost supervisor
@@ -127,7 +129,7 @@ def test_tries_outlive_the_warm_worker_and_a_new_worker_takes_over(
     run, pidfile = _seed(sqlite_db, dags_folder, tmp_path, 1.5)
     workload = queue_ti(sqlite_db, run, "sleeper")  # type: ignore[arg-type]
     executor.queue_workload(workload)
-    _pids(pidfile)
+    _pids(pidfile, sqlite_db, workload.ti_id)
     worker = executor._worker
     assert worker is not None
     worker.kill()
@@ -158,7 +160,7 @@ def test_a_ti_cleared_while_running_stops_its_task(
     run, pidfile = _seed(sqlite_db, dags_folder, tmp_path, 60)
     workload = queue_ti(sqlite_db, run, "sleeper")  # type: ignore[arg-type]
     executor.queue_workload(workload)
-    task_pid, _ = _pids(pidfile)
+    task_pid, _ = _pids(pidfile, sqlite_db, workload.ti_id)
 
     set_ti(sqlite_db, workload.ti_id, state="restarting")  # what `tasks clear` does
     wait_event(executor, workload.ti_id, timeout=30)

@@ -37,12 +37,23 @@ JOB_TYPE = "DagProcessorJob"
     help="Parse every DAG file this many times, then exit (-1: run until stopped).",
 )
 @DAGS_FOLDER_OPTION
-def dag_processor(num_runs: int, dags_folder: Path | None) -> None:
+@click.option(
+    "--wait-for-schema",
+    type=float,
+    default=0.0,
+    hidden=True,
+    help="Seconds to wait for the database to be migrated (`standalone` starts the processor "
+    "while it migrates), getting ready to parse meanwhile.",
+)
+def dag_processor(num_runs: int, dags_folder: Path | None, wait_for_schema: float) -> None:
     """Parse the DAG files into the metadata database, re-parsing them as they change."""
     from slipstream.cli.db_cmd import open_cli_database
     from slipstream.dag_processing import DagProcessor
 
-    config, db = open_cli_database(migrated=True)
+    if wait_for_schema > 0:
+        config, db = _open_when_migrated(wait_for_schema)
+    else:
+        config, db = open_cli_database(migrated=True)
     _setup_logging()
     processor = DagProcessor(db, config, dags_folder=dags_folder)
     click.echo(f"DAG processor watching {processor.settings.dags_folder}", err=True)
@@ -55,6 +66,26 @@ def dag_processor(num_runs: int, dags_folder: Path | None) -> None:
     finally:
         processor.close()
         db.dispose()
+
+
+def _open_when_migrated(timeout: float) -> tuple[Any, Database]:
+    """Warm up (the imports every parse needs), then wait until the database is migrated."""
+    from slipstream.cli.db_cmd import open_cli_database
+    from slipstream.dag_processing.processor import warm_up
+    from slipstream.db.migrate import check
+    from slipstream.db.session import require_current_schema
+
+    warm_up()
+    config, db = open_cli_database(migrated=False)
+    deadline = time.monotonic() + timeout
+    while not check(db) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        require_current_schema(db)
+    except Exception as err:
+        db.dispose()
+        raise click.ClickException(str(err)) from None
+    return config, db
 
 
 @contextmanager

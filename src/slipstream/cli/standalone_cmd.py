@@ -1,48 +1,63 @@
 """`slipstream standalone`: everything on one machine, from one command.
 
-It prepares `SLIPSTREAM_HOME` (config with fresh keys, DAGs and logs folders), migrates the
-metadata database, starts the DAG processor as a child process and runs the scheduler with the
-local executor in this process. Ctrl-C (or SIGTERM) shuts everything down once, cleanly:
-running tries are given time to finish and the DAG processor is stopped.
+It prepares `SLIPSTREAM_HOME` (config with fresh keys, DAGs and logs folders), starts the DAG
+processor as a child process (first, so its start-up overlaps ours: it waits for the schema),
+migrates the metadata database and runs the scheduler with the local executor in this process.
+Ctrl-C (or SIGTERM) shuts everything down once, cleanly: running tries are given time to finish
+and the DAG processor is stopped.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
 import time
+from typing import Any
 
 import click
 
 PROCESSOR_STOP_TIMEOUT = 10.0
+SCHEMA_WAIT_TIMEOUT = 120.0
 
 
 @click.command("standalone")
 def standalone() -> None:
     """Run the DAG processor, scheduler and executor together until stopped."""
-    from slipstream.cli.scheduler_cmd import _build_executor, _setup_logging, _stop_on_signals
     from slipstream.config import ensure_home, get_config, load_config, reset_config_cache
+
+    home = ensure_home(load_config())  # before the processor starts: one set of fresh keys
+    reset_config_cache()
+    config = get_config()
+    processor = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "slipstream", "dag-processor"),
+            *("--wait-for-schema", str(SCHEMA_WAIT_TIMEOUT)),
+        ],
+        preexec_fn=_stop_with_parent,
+    )
+    try:
+        _run(home, config, processor)
+    finally:
+        _stop_child(processor)
+
+
+def _run(home: Any, config: Any, processor: subprocess.Popen[bytes]) -> None:
+    from slipstream.cli.scheduler_cmd import _build_executor, _setup_logging, _stop_on_signals
     from slipstream.core.clock import SystemClock
     from slipstream.db.migrate import migrate
     from slipstream.db.session import open_database
     from slipstream.executors.local import LocalExecutor
     from slipstream.scheduler import Scheduler, run_forever
 
-    started = time.monotonic()
-    home = ensure_home(load_config())
-    reset_config_cache()
-    config = get_config()
     _setup_logging(config)
     db = open_database(config)
     migrate(db)
-    processor = subprocess.Popen(
-        [sys.executable, "-m", "slipstream", "dag-processor"], preexec_fn=_stop_with_parent
-    )
     executor = _build_executor(LocalExecutor, config, db)
     stop = threading.Event()
     click.echo(
-        f"Slipstream is running (ready in {time.monotonic() - started:.2f} s)\n"
+        f"Slipstream is running (ready in {_since_start():.2f} s)\n"
         f"  home:        {home}\n"
         f"  DAGs folder: {config.getpath('core', 'dags_folder')}\n"
         f"  database:    {db.url.render_as_string(hide_password=True)}\n"
@@ -56,6 +71,20 @@ def standalone() -> None:
         _stop_child(processor)
         db.dispose()
         click.echo("Slipstream stopped.", err=True)
+
+
+def _since_start() -> float:
+    """Seconds since this process started (Linux: from /proc), else since this module loaded."""
+    try:
+        with open("/proc/self/stat") as stat, open("/proc/uptime") as uptime:
+            fields = stat.read().rsplit(")", 1)[1].split()
+            started = int(fields[19]) / os.sysconf("SC_CLK_TCK")
+            return max(0.0, float(uptime.read().split()[0]) - started)
+    except (OSError, ValueError, IndexError):
+        return time.monotonic() - _LOADED
+
+
+_LOADED = time.monotonic()
 
 
 def _stop_with_parent() -> None:

@@ -135,6 +135,16 @@ _opt(
 )
 _opt(
     "core",
+    "preload_dag_files",
+    "boolean",
+    "True",
+    "Fork task processes from a process that imported their DAG file once (while the file and "
+    "what it imports are unchanged, at most min_file_process_interval old) instead of importing "
+    "it in each; files that read variables or connections, or start threads, when imported are "
+    "imported by each task.",
+)
+_opt(
+    "core",
     "hide_sensitive_var_conn_fields",
     "boolean",
     "True",

@@ -379,6 +379,9 @@ def warm_up() -> None:
             importlib.import_module(name)
         except Exception:  # an optional dependency missing: the child imports it or fails
             log.debug("Cannot preload %s", name, exc_info=True)
+    from slipstream.dagfiles.warm_up import exercise_sdk
+
+    exercise_sdk()
 
 
 WARM_MODULES = (

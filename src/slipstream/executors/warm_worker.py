@@ -43,7 +43,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from slipstream.dagfiles.warm_up import exercise_sdk
 from slipstream.executors.base import CallbackWorkload, TaskWorkload
+from slipstream.supervisor import task_forker
 from slipstream.supervisor.comms import Channel, send_event
 from slipstream.supervisor.dag_callbacks import run_dag_callback
 from slipstream.supervisor.supervisor import Supervisor, SupervisorSettings
@@ -163,6 +165,7 @@ class WarmWorker:
             log.warning("Could not warm up the database statements", exc_info=True)
         db.engine.dispose()
         self.db = db  # type: ignore[assignment]
+        exercise_sdk()  # the SDK's lazy imports and caches, filled once for every task
         gc.collect()
         gc.freeze()  # forks share these pages instead of copying them on the next collection
 
@@ -372,6 +375,7 @@ def _slot_main(channel: Channel, settings: SupervisorSettings, db: Any) -> int:
     except (_Retired, OSError):
         return 0
     finally:
+        task_forker.shutdown()
         if db is not None:
             db.dispose()
 

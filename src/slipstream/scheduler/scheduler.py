@@ -105,7 +105,6 @@ class Scheduler:
         self.settings: SchedulerSettings = settings_from(config)
         self.job_id: int | None = None
         self._health: health.HealthChecks | None = None
-        self._runs_running = True  # as of the last look (`store.pending`)
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -147,28 +146,35 @@ class Scheduler:
         # reaper, a skip) marks its run for scheduling in the same transaction.
         result.events = len(self.executor.drain_events())
         self.executor.heartbeat()
-        self._check_health(result)
-        done = self._write_pass()
+        # After events there is work for sure: the look then happens in the write transaction.
+        look = None if result.events else self._look()
+        if self._check_health(result, look or pending.PendingWork()):
+            look = None  # the checks wrote: what is pending may have changed
+        done = self._write_pass(look)
         self._report(done, result)
         for ti in done.queued:
             self._hand_over(_workload(ti, done.token))
         result.callbacks = self._send_callbacks(done.progress.finished)
         return result
 
-    def _write_pass(self) -> _Pass:
+    def _look(self) -> pending.PendingWork:
+        """What the steps have to do, in one read (`store.pending`)."""
+        with self.db.session() as session:
+            return pending.pending_work(session, now=self.clock.now())
+
+    def _write_pass(self, look: pending.PendingWork | None) -> _Pass:
         """The steps that write, each in its own transaction; on SQLite, where write
         transactions run one at a time anyway, all in one (one commit per tick). When the
-        first look finds nothing to do, nothing is written."""
+        look found nothing to do, nothing is written; without a look, the first step looks."""
         now, open_slots = self.clock.now(), self.executor.open_slots
         token = ti_store.new_queue_token(self.job_id or 0)
-        state = _Pass(now, open_slots, token)
-        with self.db.session() as session:
-            self._step_look(session, state)
-        self._runs_running = state.pending.runs_running
-        if not state.pending.anything(open_slots=open_slots):
-            state.next_due = state.pending.next_due
+        state = _Pass(now, open_slots, token, pending=look or pending.PendingWork())
+        if look is not None and not look.anything(open_slots=open_slots):
+            state.next_due = look.next_due
             return state
-        steps = (self._step_create, self._step_progress, self._step_queue, self._step_next_due)
+        steps = [self._step_create, self._step_progress, self._step_queue, self._step_next_due]
+        if look is None:
+            steps.insert(0, self._step_look)
         if self.db.is_sqlite:
 
             def all_steps(session: Session) -> _Pass:
@@ -192,7 +198,10 @@ class Scheduler:
         )
 
     def _step_next_due(self, session: Session, state: _Pass) -> None:
-        state.next_due = pending.next_due(session)
+        created, progress = state.created, state.progress
+        moved = created.scheduled or created.asset_triggered or state.retried or progress.finished
+        # Only new runs, retries taken and finished runs (the next run released) move it.
+        state.next_due = pending.next_due(session) if moved else state.pending.next_due
 
     def _step_progress(self, session: Session, state: _Pass) -> None:
         now = state.now
@@ -238,21 +247,24 @@ class Scheduler:
             or progress.examined >= self.settings.max_dagruns_per_loop_to_schedule
         )
 
-    def _check_health(self, result: TickResult) -> None:
+    def _check_health(self, result: TickResult, look: pending.PendingWork) -> bool:
+        """Run the checks that are due; True when they changed task instances or runs."""
         checks, now = self._health, self.clock.now()
         if checks is None:
-            return
+            return False
         due = checks.due(now)
+        # Checks with nothing to look at (no running run, no running try) are skipped.
+        idle = {"run_timeouts": not look.runs_running, "ti_heartbeats": not look.tis_running}
+        for name in [name for name in due if idle.get(name)]:
+            checks.checked(name, now)
+            due.discard(name)
         if not due:
-            return
+            return False
         if due == {"run_timeouts"}:  # the every-second look: a write only for a timed-out run
-            if not self._runs_running:  # none was running at the last look
-                checks.checked("run_timeouts", now)
-                return
             with self.db.session() as session:
                 if not health.timed_out_runs(session, now):
                     checks.checked("run_timeouts", now)
-                    return
+                    return False
         report: health.HealthReport = self.db.run_write(lambda s: checks.run(s, now))
         result.tis_reset = len(report.reaped) + report.requeued + report.released
         if report.reaped:
@@ -261,6 +273,7 @@ class Scheduler:
             )
         if report.requeued:
             log.warning("Queued %d task instance(s) again: no worker claimed them", report.requeued)
+        return bool(report.reaped or report.requeued or report.released or report.marked_runs)
 
     # --- handing work to the executor -------------------------------------------------------
 

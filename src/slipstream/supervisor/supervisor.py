@@ -44,7 +44,7 @@ from slipstream.core.states import TaskInstanceState
 from slipstream.db.engine import Database
 from slipstream.db.store import execution
 from slipstream.executors.base import TaskWorkload
-from slipstream.supervisor import log_files
+from slipstream.supervisor import log_files, task_forker
 from slipstream.supervisor.comms import Channel, from_iso, send_event, to_iso
 
 if TYPE_CHECKING:
@@ -69,6 +69,9 @@ class SupervisorSettings:
     kill_grace_sec: float = 60.0
     log_level: str = "INFO"
     home: str | None = None
+    preload_dag_files: bool = True
+    preload_timeout: float = 30.0
+    preload_max_age: float = 30.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -93,6 +96,11 @@ class SupervisorSettings:
             kill_grace_sec=config.getfloat("core", "killed_task_cleanup_time"),
             log_level=config.get("logging", "logging_level"),
             home=str(config.home),
+            preload_dag_files=config.getboolean("core", "preload_dag_files", fallback=True),
+            preload_timeout=config.getfloat("core", "dagbag_import_timeout", fallback=30.0),
+            preload_max_age=config.getfloat(
+                "dag_processor", "min_file_process_interval", fallback=30.0
+            ),
         )
 
 
@@ -142,11 +150,14 @@ class Supervisor:
         self._saved_wakeup_fd = -1
         self._sdag: Any = None
         self._secrets: Any = None
+        self._forker: task_forker.TaskForker | None = None
 
     # --- the try from start to end ------------------------------------------------------
 
     def prepare(self, *, warm_up: bool = True) -> None:
-        """Get ready for any try: own session, DB connection, a waiting task process.
+        """Get ready for any try: own session, DB connection, and a waiting task process, or
+        with `preload_dag_files` the task forker (`task_forker`), which forks the task process
+        once the try is claimed and its DAG file known.
 
         The session makes the supervisor live on when the worker or the scheduler dies.
         Warming the DB statements after the task process is forked keeps the pages they touch
@@ -160,7 +171,10 @@ class Supervisor:
             self.db = Database(self.settings.db_url, pool_size=1)
         else:
             self.db.after_fork()
-        self._start_task()
+        if self._uses_forker:
+            task_forker.ready(self.settings)
+        else:
+            self._start_task()
         if warm_up:
             try:
                 with self.db.session() as session:
@@ -172,11 +186,13 @@ class Supervisor:
         self.workload = workload
         self.label = log_files.task_label(workload.dag_id, workload.task_id, workload.map_index)
         try:
-            if self.channel is None:
+            if self.channel is None and not self._uses_forker:
                 self.prepare(warm_up=False)
             if not self._claim():
                 self.abandon()
                 return 0
+            if self.channel is None:
+                self._start_task()
             self._install_signals()
             self._begin_task()
             self._serve()
@@ -243,19 +259,36 @@ class Supervisor:
             )
             self.task_pid = self._proc.pid
         else:
-            parent = os.getpid()
-            pid = os.fork()
-            if pid == 0:  # the task process
-                ours.close()
-                os.setpgid(0, 0)
-                task_process.run_forked(theirs, parent)
-            self.task_pid = pid
-            try:
-                os.setpgid(pid, pid)
-            except OSError:
-                pass  # the child did it first
+            forked = None
+            if self._uses_forker:
+                fileloc = self.workload.fileloc if self.workload is not None else None
+                forked = task_forker.fork_task(theirs, fileloc or None, self.settings)
+            if forked is not None:
+                self._forker, self.task_pid = forked
+            else:
+                self.task_pid = self._fork_task(ours, theirs)
         theirs.close()
         self.channel = Channel(ours)
+
+    def _fork_task(self, ours: socket.socket, theirs: socket.socket) -> int:
+        """Fork the task process from this process."""
+        from slipstream.supervisor import task_process
+
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # the task process
+            ours.close()
+            os.setpgid(0, 0)
+            task_process.run_forked(theirs, parent)
+        try:
+            os.setpgid(pid, pid)
+        except OSError:
+            pass  # the child did it first
+        return pid
+
+    @property
+    def _uses_forker(self) -> bool:
+        return self.settings.preload_dag_files and not self.settings.new_interpreter
 
     def _begin_task(self) -> None:
         """Give the waiting task process its log file and its try."""
@@ -299,7 +332,8 @@ class Supervisor:
             timeout = max(0.0, next_beat - time.monotonic())
             if self._kill_at is not None:
                 timeout = min(timeout, max(0.0, self._kill_at - time.monotonic()))
-            ready, _, _ = select.select([channel.fileno(), self._wakeup_r], [], [], timeout)
+            fds = [channel.fileno(), self._wakeup_r, *self._forker_fds()]
+            ready, _, _ = select.select(fds, [], [], timeout)
             if self._wakeup_r in ready:
                 _drain(self._wakeup_r)
             if channel.fileno() in ready:
@@ -621,6 +655,8 @@ class Supervisor:
             code = self._proc.poll()
             if code is not None:
                 self._status = code
+        elif self._forker is not None:  # not our child: the forker reports its end
+            self._status = self._forker.poll(self.task_pid)
         else:
             pid, status = _waitpid(self.task_pid, os.WNOHANG)
             if pid:
@@ -633,9 +669,19 @@ class Supervisor:
             if time.monotonic() >= deadline:
                 self._signal_task(signal.SIGKILL)
                 deadline = time.monotonic() + 5.0
-            time.sleep(0.005)
+            if self._forker is not None:  # its message comes when the task process ends
+                select.select(self._forker_fds(), [], [], 0.05)
+            elif self._wakeup_r >= 0:  # SIGCHLD writes to it: wake at the exit, not a poll later
+                if select.select([self._wakeup_r], [], [], 0.05)[0]:
+                    _drain(self._wakeup_r)
+            else:
+                time.sleep(0.005)
         assert self._status is not None
         return self._status
+
+    def _forker_fds(self) -> list[int]:
+        forker = self._forker
+        return [forker.fileno()] if forker is not None and forker.alive else []
 
     def _install_signals(self) -> None:
         read, write = os.pipe()

@@ -308,9 +308,14 @@ class TaskProcess:
 
 
 def load_dag_for(fileloc: str, dag_id: str) -> Any:
-    """The DAG `dag_id` from its file (with the `airflow` import hook)."""
+    """The DAG `dag_id` from its file (with the `airflow` import hook), or as the task forker
+    preloaded it when the file is unchanged (`dagfiles.preloaded`)."""
+    from slipstream.dagfiles import preloaded
     from slipstream.dagfiles.bag import load_dag
 
+    found = preloaded.lookup(fileloc, dag_id)
+    if found is not None:
+        return found
     dag, bag = load_dag(fileloc, dag_id)
     if dag is None:
         error = bag.import_errors.get(os.path.abspath(fileloc))

@@ -39,6 +39,7 @@ class PendingWork:
     runs_dirty: bool = True  # running runs are marked for a look
     tis_scheduled: bool = True  # task instances wait to be queued
     runs_running: bool = True  # some run is running (its `dagrun_timeout` may pass)
+    tis_running: bool = True  # some try is running or restarting (its heartbeat may stop)
     next_due: dt.datetime | None = None  # as `next_due` says, before this tick's writes
 
     def anything(self, *, open_slots: int) -> bool:
@@ -51,7 +52,7 @@ class PendingWork:
 
 def pending_work(session: Session, *, now: dt.datetime) -> PendingWork:
     row = session.execute(_pending_statement(), {"b_now": now}).one()
-    dags, assets, queued, retries, dirty, scheduled, running, retry, run = row
+    dags, assets, queued, retries, dirty, scheduled, running, tries, retry, run = row
     return PendingWork(
         dags_due=bool(dags),
         assets_queued=bool(assets),
@@ -60,6 +61,7 @@ def pending_work(session: Session, *, now: dt.datetime) -> PendingWork:
         runs_dirty=bool(dirty),
         tis_scheduled=bool(scheduled),
         runs_running=bool(running),
+        tis_running=bool(tries),
         next_due=_earliest(retry, run),
     )
 
@@ -95,7 +97,12 @@ def _pending_statement() -> Any:
         TaskInstance.state == TaskInstanceState.SCHEDULED.value
     )
     running = select(DagRun.id).where(DagRun.state == DagRunState.RUNNING.value)
-    looks = (dags, assets, queued, retries, dirty, scheduled, running)
+    tries = select(TaskInstance.id).where(
+        TaskInstance.state.in_(
+            (TaskInstanceState.RUNNING.value, TaskInstanceState.RESTARTING.value)
+        )
+    )
+    looks = (dags, assets, queued, retries, dirty, scheduled, running, tries)
     return select(*(q.exists() for q in looks), *_next_due_columns())
 
 

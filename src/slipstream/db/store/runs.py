@@ -8,12 +8,13 @@ Every function takes the caller's session and never commits: a write happens ins
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import weakref
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -240,20 +241,33 @@ def runs_to_examine(session: Session, *, limit: int, now: dt.datetime) -> list[D
     On PostgreSQL the rows are locked `FOR UPDATE SKIP LOCKED`, so another scheduler working
     at the same time takes other runs; a TI change committed later marks the run dirty again.
     """
+    postgres = session.get_bind().dialect.name == "postgresql"
+    runs = list(session.scalars(_dirty_runs_statement(postgres), {"b_limit": limit}))
+    if runs:
+        params = {"b_ids": [r.id for r in runs], "b_now": now}
+        session.execute(_examined_statement(), params)
+    return runs
+
+
+@functools.cache
+def _dirty_runs_statement(postgres: bool) -> Any:
     query = (
         select(DagRun)
         .where(DagRun.needs_scheduling.is_(True), DagRun.state == DagRunState.RUNNING.value)
         .order_by(DagRun.last_scheduling_decision.asc().nulls_first(), DagRun.id)
-        .limit(limit)
+        .limit(bindparam("b_limit"))
     )
-    runs = list(session.scalars(_skip_locked(session, query)))
-    if runs:
-        session.execute(
-            _nosync(DagRun)
-            .where(DagRun.id.in_([r.id for r in runs]))
-            .values(needs_scheduling=False, last_scheduling_decision=now)
-        )
-    return runs
+    return query.with_for_update(skip_locked=True, of=DagRun) if postgres else query
+
+
+@functools.cache
+def _examined_statement() -> Any:
+    runs: Any = DagRun.__table__
+    return (
+        update(runs)
+        .where(runs.c.id.in_(bindparam("b_ids", expanding=True)))
+        .values(needs_scheduling=False, last_scheduling_decision=bindparam("b_now"))
+    )
 
 
 def lock_runs(session: Session, run_ids: Collection[int]) -> list[DagRun]:

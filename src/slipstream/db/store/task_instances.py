@@ -2,18 +2,20 @@
 
 Every state change here is one statement for many task instances (never one per TI), guarded
 by the state it expects, so two writers racing on a row cannot both win. Functions take the
-caller's session and never commit; times come from the caller's clock.
+caller's session and never commit; times come from the caller's clock. The statements of every
+scheduler tick are built once per process, with bound (and expanding) parameters.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, exists, func, insert, literal, or_, select, update
+from sqlalchemy import bindparam, case, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from slipstream.core.states import DagRunState, TaskInstanceState
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 
 S = TaskInstanceState
 TI = TaskInstance
+_TI: Any = TaskInstance.__table__
 ACTIVE_STATES = (S.QUEUED.value, S.RUNNING.value)
 FINISHED_STATES = (
     S.SUCCESS.value,
@@ -148,13 +151,17 @@ def states_for_runs(session: Session, run_ids: Collection[int]) -> list[TIState]
     """The TIs of these runs (one query per 500 runs)."""
     out: list[TIState] = []
     for chunk in _chunks(sorted(run_ids)):
-        rows = session.execute(
-            select(TI.id, TI.dag_run_id, TI.task_id, TI.map_index, TI.state, TI.try_number).where(
-                TI.dag_run_id.in_(chunk)
-            )
-        )
+        rows = session.execute(_states_statement(), {"b_runs": chunk})
         out.extend(TIState(*row) for row in rows)
     return out
+
+
+@functools.cache
+def _states_statement() -> Any:
+    c = _TI.c
+    return select(c.id, c.dag_run_id, c.task_id, c.map_index, c.state, c.try_number).where(
+        c.dag_run_id.in_(bindparam("b_runs", expanding=True))
+    )
 
 
 def states_by_task(
@@ -229,14 +236,23 @@ def ti_to_dict(ti: TaskInstance) -> dict[str, Any]:
 
 def schedule(session: Session, ti_ids: Collection[int], *, now: dt.datetime) -> int:
     """TIs without a state start a new try: state scheduled, `try_number` + 1."""
-    return _update(
-        session,
-        ti_ids,
-        TI.state.is_(None),
-        state=S.SCHEDULED.value,
-        try_number=TI.try_number + 1,
-        scheduled_dttm=now,
-        updated_at=now,
+    count = 0
+    for chunk in _chunks(sorted(ti_ids)):
+        result = session.execute(_schedule_statement(), {"b_ids": chunk, "b_now": now})
+        count += _rowcount(result)
+    return count
+
+
+@functools.cache
+def _schedule_statement() -> Any:
+    c = _TI.c
+    now: Any = bindparam("b_now")
+    return (
+        update(_TI)
+        .where(c.id.in_(bindparam("b_ids", expanding=True)), c.state.is_(None))
+        .values(
+            state=S.SCHEDULED.value, try_number=c.try_number + 1, scheduled_dttm=now, updated_at=now
+        )
     )
 
 
@@ -351,7 +367,13 @@ class Candidate:
 
 def scheduled_candidates(session: Session, *, limit: int) -> list[Candidate]:
     """Scheduled TIs of running runs of unpaused DAGs, highest priority first, then oldest run."""
-    rows = session.execute(
+    rows = session.execute(_candidates_statement(), {"b_limit": limit})
+    return [Candidate(*row) for row in rows]
+
+
+@functools.cache
+def _candidates_statement() -> Any:
+    return (
         select(
             TI.id,
             TI.dag_id,
@@ -378,37 +400,50 @@ def scheduled_candidates(session: Session, *, limit: int) -> list[Candidate]:
             DagModel.is_paused.is_(False),
         )
         .order_by(TI.priority_weight.desc(), DagRun.run_after, TI.map_index, TI.id)
-        .limit(limit)
+        .limit(bindparam("b_limit"))
     )
-    return [Candidate(**row._asdict()) for row in rows]
 
 
 def pool_slots(session: Session) -> dict[str, int]:
     """Slots per pool (-1: unlimited)."""
-    return {row[0]: int(row[1]) for row in session.execute(select(Pool.pool, Pool.slots))}
+    return {row[0]: int(row[1]) for row in session.execute(_pool_slots_statement())}
+
+
+@functools.cache
+def _pool_slots_statement() -> Any:
+    pools: Any = Pool.__table__
+    return select(pools.c.pool, pools.c.slots)
 
 
 def occupied_pool_slots(session: Session) -> dict[str, int]:
     """Slots taken per pool by queued and running TIs."""
-    rows = session.execute(
-        select(TI.pool, func.sum(TI.pool_slots))
-        .where(TI.state.in_(ACTIVE_STATES))
-        .group_by(TI.pool)
-    )
+    rows = session.execute(_occupied_statement())
     return {row[0]: int(row[1] or 0) for row in rows}
+
+
+@functools.cache
+def _occupied_statement() -> Any:
+    c = _TI.c
+    return select(c.pool, func.sum(c.pool_slots)).where(c.state.in_(ACTIVE_STATES)).group_by(c.pool)
 
 
 def active_by_run_task(session: Session, run_ids: Collection[int]) -> dict[tuple[int, str], int]:
     """Queued plus running TIs per `(dag_run_id, task_id)` in these runs."""
     out: dict[tuple[int, str], int] = {}
     for chunk in _chunks(sorted(run_ids)):
-        rows = session.execute(
-            select(TI.dag_run_id, TI.task_id, func.count())
-            .where(TI.dag_run_id.in_(chunk), TI.state.in_(ACTIVE_STATES))
-            .group_by(TI.dag_run_id, TI.task_id)
-        )
+        rows = session.execute(_active_by_run_task_statement(), {"b_runs": chunk})
         out.update({(r[0], r[1]): int(r[2]) for r in rows})
     return out
+
+
+@functools.cache
+def _active_by_run_task_statement() -> Any:
+    c = _TI.c
+    return (
+        select(c.dag_run_id, c.task_id, func.count())
+        .where(c.dag_run_id.in_(bindparam("b_runs", expanding=True)), c.state.in_(ACTIVE_STATES))
+        .group_by(c.dag_run_id, c.task_id)
+    )
 
 
 def active_by_dag_task(
@@ -434,14 +469,23 @@ def queue(session: Session, ti_ids: Collection[int], token: str, *, now: dt.date
     """
     queued: set[int] = set()
     for chunk in _chunks(sorted(ti_ids)):
-        rows = session.execute(
-            _nosync(TI)
-            .where(TI.id.in_(chunk), TI.state == S.SCHEDULED.value)
-            .values(state=S.QUEUED.value, queue_token=token, queued_dttm=now, updated_at=now)
-            .returning(TI.id)
-        )
-        queued.update(row[0] for row in rows)
+        params = {"b_ids": chunk, "b_token": token, "b_now": now}
+        queued.update(row[0] for row in session.execute(_queue_statement(), params))
     return queued
+
+
+@functools.cache
+def _queue_statement() -> Any:
+    c = _TI.c
+    now: Any = bindparam("b_now")
+    return (
+        update(_TI)
+        .where(c.id.in_(bindparam("b_ids", expanding=True)), c.state == S.SCHEDULED.value)
+        .values(
+            state=S.QUEUED.value, queue_token=bindparam("b_token"), queued_dttm=now, updated_at=now
+        )
+        .returning(c.id)
+    )
 
 
 def new_queue_token(owner: int | str) -> str:
