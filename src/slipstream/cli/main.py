@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from slipstream import __version__
+from slipstream.cli.api_server_cmd import api_server
 from slipstream.cli.config_cmd import config_group
 from slipstream.cli.connections_cmd import connections_group
 from slipstream.cli.dag_processor_cmd import dag_processor
@@ -39,6 +40,7 @@ cli.add_command(pools_group)
 cli.add_command(dag_processor)
 cli.add_command(scheduler)
 cli.add_command(standalone)
+cli.add_command(api_server)
 
 
 def main() -> None:

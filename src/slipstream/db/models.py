@@ -389,3 +389,21 @@ class Job(Base):
     latest_heartbeat: Mapped[dt.datetime]
     wake_address: Mapped[str | None] = mapped_column(String(500))
     """Where the component listens for "look now" hints (a scheduler's event socket), if any."""
+
+
+class User(Base):
+    """Someone who may log in to the API and UI, with one role (admin, op, user, viewer)."""
+
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True)
+    email: Mapped[str | None] = mapped_column(String(500))
+    first_name: Mapped[str | None] = mapped_column(String(256))
+    last_name: Mapped[str | None] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(500))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime]
+    changed_at: Mapped[dt.datetime]
+    last_login: Mapped[dt.datetime | None]

@@ -1,0 +1,66 @@
+"""Who is calling and whether they may: the dependencies every protected route uses.
+
+A request authenticates with `Authorization: Bearer <token>` (a token from `POST /auth/token`)
+or, for the browser UI, the same token in the `_token` cookie. No token or an invalid or
+expired one is a 401; a valid token whose role may not do the request is a 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from slipstream.api.auth.roles import Resource, is_allowed
+from slipstream.api.auth.tokens import TokenError, TokenSettings, read_token
+
+TOKEN_COOKIE = "_token"
+
+_bearer = HTTPBearer(auto_error=False, description="A token from POST /auth/token")
+
+
+@dataclass(frozen=True)
+class AuthenticatedUser:
+    username: str
+    role: str
+
+
+def current_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> AuthenticatedUser:
+    token = credentials.credentials if credentials else request.cookies.get(TOKEN_COOKIE)
+    if not token:
+        raise _unauthorized("Not authenticated")
+    settings: TokenSettings = request.app.state.token_settings
+    try:
+        claims = read_token(settings, token)
+    except TokenError as err:
+        raise _unauthorized(str(err)) from None
+    return AuthenticatedUser(username=claims.username, role=claims.role)
+
+
+CurrentUser = Annotated[AuthenticatedUser, Depends(current_user)]
+
+
+def requires(resource: Resource) -> Any:
+    """A dependency allowing the request only to roles that may use its method on `resource`;
+    it yields the caller, so a route can record who did what."""
+
+    def check(request: Request, user: CurrentUser) -> AuthenticatedUser:
+        if not is_allowed(user.role, resource, request.method):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"Forbidden: role {user.role!r} may not {request.method} {resource} resources",
+            )
+        return user
+
+    return Depends(check)
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"}
+    )

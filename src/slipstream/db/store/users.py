@@ -1,0 +1,138 @@
+"""Users who log in to the API and UI. Passwords arrive here already hashed: hashing is the
+auth layer's concern (`slipstream.api.auth.passwords`), storing is this module's."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from slipstream.core.exceptions import AirflowBadRequest, AirflowNotFoundException
+from slipstream.db.models import User
+
+__all__ = [
+    "ROLES",
+    "UserEntry",
+    "count_users",
+    "create_user",
+    "delete_user",
+    "get_user",
+    "list_users",
+    "record_login",
+    "set_password_hash",
+]
+
+ROLES = ("admin", "op", "user", "viewer")
+"""The roles, from the most to the least powerful (Airflow's simple auth manager's)."""
+
+
+@dataclass(frozen=True)
+class UserEntry:
+    """A user as shown to people (never the password hash)."""
+
+    username: str
+    role: str
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+    active: bool
+    created_at: dt.datetime
+    last_login: dt.datetime | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def create_user(
+    session: Session,
+    username: str,
+    *,
+    role: str,
+    password_hash: str,
+    email: str | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+) -> UserEntry:
+    """Add a user; an existing username or an unknown role is refused."""
+    if not username or username != username.strip():
+        raise AirflowBadRequest(f"Invalid username {username!r}: it must be non-empty, no spaces")
+    role = _valid_role(role)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise AirflowBadRequest(f"User {username!r} already exists")
+    now = dt.datetime.now(dt.UTC)
+    row = User(
+        username=username,
+        role=role,
+        password_hash=password_hash,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        active=True,
+        created_at=now,
+        changed_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return _entry(row)
+
+
+def get_user(session: Session, username: str) -> tuple[UserEntry, str] | None:
+    """The user and their password hash, or None."""
+    row = session.scalar(select(User).where(User.username == username))
+    return None if row is None else (_entry(row), row.password_hash)
+
+
+def list_users(session: Session) -> list[UserEntry]:
+    return [_entry(row) for row in session.scalars(select(User).order_by(User.username))]
+
+
+def count_users(session: Session, *, role: str | None = None) -> int:
+    query = select(func.count(User.id))
+    if role is not None:
+        query = query.where(User.role == role)
+    return int(session.scalar(query) or 0)
+
+
+def delete_user(session: Session, username: str) -> None:
+    result = session.execute(delete(User).where(User.username == username))
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise AirflowNotFoundException(f"User {username!r} not found")
+
+
+def set_password_hash(session: Session, username: str, password_hash: str) -> None:
+    result = session.execute(
+        update(User)
+        .where(User.username == username)
+        .values(password_hash=password_hash, changed_at=dt.datetime.now(dt.UTC))
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise AirflowNotFoundException(f"User {username!r} not found")
+
+
+def record_login(session: Session, username: str) -> None:
+    session.execute(
+        update(User).where(User.username == username).values(last_login=dt.datetime.now(dt.UTC))
+    )
+
+
+def _valid_role(role: str) -> str:
+    name = role.strip().lower()
+    if name not in ROLES:
+        raise AirflowBadRequest(f"Unknown role {role!r}: choose one of {', '.join(ROLES)}")
+    return name
+
+
+def _entry(row: User) -> UserEntry:
+    return UserEntry(
+        username=row.username,
+        role=row.role,
+        email=row.email,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        active=row.active,
+        created_at=row.created_at,
+        last_login=row.last_login,
+    )
