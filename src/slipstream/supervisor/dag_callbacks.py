@@ -36,6 +36,7 @@ from slipstream.db.engine import Database
 from slipstream.executors.base import CallbackWorkload
 from slipstream.supervisor import log_files
 from slipstream.supervisor.comms import Channel
+from slipstream.supervisor.shared_requests import SharedRequests
 
 if TYPE_CHECKING:
     from slipstream.config import Config
@@ -79,7 +80,7 @@ def run_dag_callback(
         db.dispose()
 
 
-class _CallbackSupervisor:
+class _CallbackSupervisor(SharedRequests):
     def __init__(
         self,
         workload: CallbackWorkload,
@@ -167,42 +168,14 @@ class _CallbackSupervisor:
 
     # --- what a callback may ask ---------------------------------------------------------
 
-    def _op_get_variable(self, m: dict[str, Any]) -> str | None:
-        value: str | None = self._backend().get_variable(str(m["key"]))
-        return value
+    def _requests_db(self) -> Database:
+        return self.db
 
-    def _op_set_variable(self, m: dict[str, Any]) -> None:
-        self._backend().set_variable(str(m["key"]), str(m["value"]), m.get("description"))
-
-    def _op_delete_variable(self, m: dict[str, Any]) -> None:
-        self._backend().delete_variable(str(m["key"]))
-
-    def _op_get_connection(self, m: dict[str, Any]) -> dict[str, Any] | None:
-        fields = self._backend().get_connection(str(m["conn_id"]))
-        return None if fields is None else dict(fields)
-
-    def _op_xcom_pull(self, m: dict[str, Any]) -> Any:
-        from slipstream.db.store import execution
-
+    def _requests_dag_run_id(self) -> int:
         assert self.found is not None
-        run_id, task_id, key = self.found.dag_run_id, str(m["task_id"]), str(m["key"])
-        with self.db.session() as session:
-            if m.get("map_index") is not None:
-                return execution.xcom_get(session, run_id, task_id, int(m["map_index"]), key)
-            if m.get("map_indexes") is not None:
-                indexes = [int(i) for i in m["map_indexes"]]
-                return execution.xcom_get_many(session, run_id, task_id, indexes, key)
-            if m.get("mapped"):
-                return execution.xcom_get_mapped(session, run_id, task_id, key)
-            return execution.xcom_get(session, run_id, task_id, -1, key)
+        return int(self.found.dag_run_id)
 
-    def _op_get_dag_run_state(self, m: dict[str, Any]) -> str | None:
-        from slipstream.db.store import execution
-
-        with self.db.session() as session:
-            return execution.dag_run_state(session, str(m["dag_id"]), str(m["run_id"]))
-
-    def _backend(self) -> Any:
+    def _secrets_backend(self) -> Any:
         if self._secrets is None:
             from slipstream.db.store.variables import DbSecretsBackend
 

@@ -46,6 +46,7 @@ from slipstream.db.store import execution
 from slipstream.executors.base import TaskWorkload
 from slipstream.supervisor import log_files, task_forker
 from slipstream.supervisor.comms import Channel, from_iso, send_event, to_iso
+from slipstream.supervisor.shared_requests import SharedRequests
 
 if TYPE_CHECKING:
     from slipstream.config import Config
@@ -117,7 +118,7 @@ def supervise(
     return supervisor.run(workload)
 
 
-class Supervisor:
+class Supervisor(SharedRequests):
     """One try: claim, run the task process, serve it, record the end.
 
     `prepare` does what needs no workload (leave the worker's session, connect to the DB,
@@ -399,31 +400,6 @@ class Supervisor:
             value=str(m["value"]),
         )
 
-    def _op_xcom_pull(self, m: dict[str, Any]) -> Any:
-        run_id, task_id, key = self._claimed.dag_run_id, str(m["task_id"]), str(m["key"])
-        with self._db.session() as session:
-            if m.get("map_index") is not None:
-                return execution.xcom_get(session, run_id, task_id, int(m["map_index"]), key)
-            if m.get("map_indexes") is not None:
-                indexes = [int(i) for i in m["map_indexes"]]
-                return execution.xcom_get_many(session, run_id, task_id, indexes, key)
-            if m.get("mapped"):
-                return execution.xcom_get_mapped(session, run_id, task_id, key)
-            return execution.xcom_get(session, run_id, task_id, -1, key)
-
-    def _op_get_variable(self, m: dict[str, Any]) -> str | None:
-        return self._secrets_backend().get_variable(str(m["key"]))
-
-    def _op_set_variable(self, m: dict[str, Any]) -> None:
-        self._secrets_backend().set_variable(str(m["key"]), str(m["value"]), m.get("description"))
-
-    def _op_delete_variable(self, m: dict[str, Any]) -> None:
-        self._secrets_backend().delete_variable(str(m["key"]))
-
-    def _op_get_connection(self, m: dict[str, Any]) -> dict[str, Any] | None:
-        fields = self._secrets_backend().get_connection(str(m["conn_id"]))
-        return None if fields is None else dict(fields)
-
     def _op_skip_tasks(self, m: dict[str, Any]) -> int:
         ids = [str(t) for t in m.get("task_ids") or ()]
         return int(self._db.run_write(execution.skip_task_instances, self._claimed.dag_run_id, ids))
@@ -479,10 +455,6 @@ class Supervisor:
                 raise
             self._db.run_write(_reset_run, dag_id, str(run_id))
             return str(run_id)
-
-    def _op_get_dag_run_state(self, m: dict[str, Any]) -> str | None:
-        with self._db.session() as session:
-            return execution.dag_run_state(session, str(m["dag_id"]), str(m["run_id"]))
 
     def _op_get_asset_events(self, m: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         with self._db.session() as session:
@@ -719,6 +691,12 @@ class Supervisor:
         if not self._event_sent:
             self._event_sent = True
             send_event(self.settings.event_socket, self._work.ti_id, self._work.queue_token)
+
+    def _requests_db(self) -> Database:
+        return self._db
+
+    def _requests_dag_run_id(self) -> int:
+        return self._claimed.dag_run_id
 
     @property
     def _db(self) -> Database:
