@@ -70,6 +70,22 @@ FORBIDDEN = {
     "dag_processing": {"cli", "scheduler", "executors", "supervisor", "api"},
     "executors": {"cli", "api"},
     "supervisor": {"cli", "api"},
+    "logs": {
+        "sdk",
+        "timetables",
+        "compat",
+        "dagfiles",
+        "serialization",
+        "orchestration",
+        "runtime",
+        "cli",
+        "db",
+        "scheduler",
+        "executors",
+        "supervisor",
+        "dag_processing",
+        "api",
+    },
     # The API meets the scheduler only through the database, and never runs DAG files.
     "api": {"cli", "scheduler", "executors", "supervisor", "dag_processing", "runtime", "dagfiles"},
 }

@@ -122,3 +122,23 @@ def test_role_without_permission_is_403(client_as: Callable[[str], TestClient]) 
     assert refused.status_code == 403
     assert refused.json()["detail"] == "Forbidden: role 'viewer' may not POST dag resources"
     assert client_as("user").post("/api/v2/probe-auth").json() == {"changed": True}
+
+
+def test_deleted_users_tokens_stop_working(
+    api_db: object, client_as: Callable[[str], TestClient]
+) -> None:
+    from slipstream.db.store import users
+
+    viewer = client_as("viewer")
+    assert viewer.get("/api/v2/probe-auth").status_code == 200
+    with api_db.begin() as session:  # type: ignore[attr-defined]
+        users.delete_user(session, "viewer")
+    response = viewer.get("/api/v2/probe-auth")
+    assert response.status_code == 401
+    assert response.json()["detail"] == "User 'viewer' no longer exists or is inactive"
+
+
+def test_openapi_documents_auth_errors_on_protected_routes(anonymous_client: TestClient) -> None:
+    paths = anonymous_client.get("/api/v2/openapi.json").json()["paths"]
+    assert "401" in paths["/api/v2/dags"]["get"]["responses"]
+    assert "401" not in paths["/api/v2/monitor/health"]["get"]["responses"]

@@ -16,8 +16,14 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "src" / "slipstream" / "example
 
 
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SLIPSTREAM_HOME": str(cwd or "/tmp")}
+    env = {**os.environ, "SLIPSTREAM_HOME": str(cwd)} if cwd else None
     return subprocess.run([SLIPSTREAM, *args], capture_output=True, text=True, env=env, cwd=cwd)
+
+
+@pytest.fixture(autouse=True)
+def _own_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`dags test` records its runs: each test gets a home (and metadata database) of its own."""
+    monkeypatch.setenv("SLIPSTREAM_HOME", str(tmp_path / "home"))
 
 
 @pytest.fixture

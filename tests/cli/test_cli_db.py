@@ -13,6 +13,7 @@ from slipstream.cli.db_cmd import db_group
 from slipstream.cli.pools_cmd import pools_group
 from slipstream.cli.variables_cmd import variables_group
 from slipstream.db.engine import Database
+from slipstream.db.migrate import HEAD_REVISION
 from slipstream.db.store import audit, pools
 
 Run = Callable[..., CompletedProcess[str]]
@@ -34,11 +35,11 @@ def test_migrate_check_on_a_fresh_home(run_slipstream: Run, slipstream_home: Pat
 
     first = run_slipstream("db", "migrate")
     assert first.returncode == 0, first.stderr
-    assert "migrated to revision 0002" in first.stdout
+    assert f"migrated to revision {HEAD_REVISION}" in first.stdout
     runner = CliRunner()
-    assert "already at revision 0002" in runner.invoke(db_group, ["migrate"]).stdout
+    assert f"already at revision {HEAD_REVISION}" in runner.invoke(db_group, ["migrate"]).stdout
     checked_again = runner.invoke(db_group, ["check"])
-    assert checked_again.exit_code == 0 and "revision 0002" in checked_again.stdout
+    assert checked_again.exit_code == 0 and f"revision {HEAD_REVISION}" in checked_again.stdout
     assert _events(slipstream_home) == ["cli_db_migrate"]
 
 
@@ -61,7 +62,7 @@ def test_reset(run_slipstream: Run, migrated_home: Path) -> None:
 
     reset = run_slipstream("db", "reset", "--yes")
     assert reset.returncode == 0, reset.stderr
-    assert "reset to revision 0002" in reset.stdout
+    assert f"reset to revision {HEAD_REVISION}" in reset.stdout
     assert _events(migrated_home) == ["cli_db_reset"]  # the wiped log says who wiped it
     db = Database(f"sqlite:///{migrated_home}/slipstream.db")
     with db.session() as session:

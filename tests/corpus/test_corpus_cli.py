@@ -20,6 +20,12 @@ from .support import BROKEN_FOLDER, CORPUS_ENV, DAGS_FOLDER, RUN_ID, Records
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture(autouse=True)
+def _own_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`dags test` records its runs: each test gets a home (and metadata database) of its own."""
+    monkeypatch.setenv("SLIPSTREAM_HOME", str(tmp_path / "home"))
+
+
 def _command() -> list[str]:
     script = Path(sys.executable).with_name("slipstream")
     if script.exists():

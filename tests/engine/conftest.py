@@ -4,6 +4,7 @@ the test (see `stack.py`)."""
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,9 +42,16 @@ def stack(migrated_home: Path, tmp_path: Path) -> Iterator[EngineStack]:
     env["SLIPSTREAM_HOME"] = str(migrated_home)
     env["SLIPSTREAM__CORE__DAGS_FOLDER"] = str(dags)
     env["SLIPSTREAM__CORE__FERNET_KEY"] = generate_fernet_key()
+    env["SLIPSTREAM__API__PORT"] = str(_free_port())  # standalone's API server
     env.pop("PYTEST_CURRENT_TEST", None)
     engine = EngineStack(migrated_home, dags, output, env)
     try:
         yield engine
     finally:
         engine.stop_all()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 API_PREFIX = "/api/v2"
 
 # Modules of `slipstream.api.routes` whose `router` serves under /api/v2, in OpenAPI order.
+# `xcom` comes before `task_instances`, whose `.../{task_id}/{map_index}` would otherwise
+# take `.../{task_id}/xcomEntries`.
 ROUTE_MODULES = (
     "assets",
     "connections",
@@ -29,11 +31,19 @@ ROUTE_MODULES = (
     "monitor",
     "pools",
     "tasks",
+    "xcom",
     "task_instances",
     "variables",
     "version",
-    "xcom",
 )
+
+# Served without a token (health checks, version probes).
+PUBLIC_MODULES = frozenset({"monitor", "version"})
+
+# Error codes any route may answer: its input is checked (400, 404 for ids it names, 409 for
+# conflicts, 413 for huge bodies) and, unless public, its caller (401, 403).
+_PUBLIC_CODES = (400, 404, 413)
+_PROTECTED_CODES = (400, 401, 403, 404, 409, 413)
 
 
 def create_app(config: Config | None = None, *, db: Database | None = None) -> FastAPI:
@@ -67,6 +77,7 @@ def create_app(config: Config | None = None, *, db: Database | None = None) -> F
     api = APIRouter(prefix=API_PREFIX)
     for name in ROUTE_MODULES:
         module = importlib.import_module(f"slipstream.api.routes.{name}")
-        api.include_router(module.router)
+        codes = _PUBLIC_CODES if name in PUBLIC_MODULES else _PROTECTED_CODES
+        api.include_router(module.router, responses=errors.documented(*codes))
     app.include_router(api)
     return app

@@ -1,7 +1,8 @@
 """Errors as responses: every failure a client can cause is a 4xx whose `detail` says what is
 wrong (Airflow's `{"detail": ...}` shape); nothing a client sends may produce a 5xx.
 
-Store errors map by kind: not found → 404, bad request → 400, a unique key taken → 409.
+Store errors map by kind: not found → 404, bad request → 400, already exists or a unique key
+taken → 409.
 Request bodies larger than `MAX_BODY_BYTES` are refused with 413 before they are read.
 """
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,12 +21,38 @@ from slipstream.core.exceptions import (
     AirflowException,
     AirflowNotFoundException,
 )
+from slipstream.db.store import AlreadyExistsError
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 
 
+class HTTPExceptionResponse(BaseModel):
+    """The body of every error response (Airflow's model of the same name)."""
+
+    detail: str | dict[str, Any] | list[Any]
+
+
+def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error codes, so clients (and schemathesis) know them."""
+    return {
+        code: {"model": HTTPExceptionResponse, "description": _DESCRIPTIONS[code]} for code in codes
+    }
+
+
+_DESCRIPTIONS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    406: "Not Acceptable",
+    409: "Conflict",
+    413: "Content Too Large",
+}
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(AirflowNotFoundException, _status(status.HTTP_404_NOT_FOUND))
+    app.add_exception_handler(AlreadyExistsError, _status(status.HTTP_409_CONFLICT))
     app.add_exception_handler(AirflowBadRequest, _status(status.HTTP_400_BAD_REQUEST))
     app.add_exception_handler(AirflowException, _status(status.HTTP_400_BAD_REQUEST))
     app.add_exception_handler(IntegrityError, _conflict)

@@ -17,8 +17,13 @@ from slipstream.db.store.paging import Page
 
 __all__ = ["Page", "page_of"]
 
-LimitParam = Annotated[int | None, Query(ge=0, description="Largest number of items returned")]
-OffsetParam = Annotated[int, Query(ge=0, description="Items to skip before the first returned")]
+MAX_OFFSET = 2**31 - 1  # past it, databases overflow; no listing is that long
+LimitParam = Annotated[
+    int | None, Query(ge=0, le=MAX_OFFSET, description="Largest number of items returned")
+]
+OffsetParam = Annotated[
+    int, Query(ge=0, le=MAX_OFFSET, description="Items to skip before the first returned")
+]
 OrderByParam = Annotated[
     list[str] | None, Query(description="Fields to sort by; prefix one with - for descending")
 ]

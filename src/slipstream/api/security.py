@@ -1,8 +1,9 @@
 """Who is calling and whether they may: the dependencies every protected route uses.
 
 A request authenticates with `Authorization: Bearer <token>` (a token from `POST /auth/token`)
-or, for the browser UI, the same token in the `_token` cookie. No token or an invalid or
-expired one is a 401; a valid token whose role may not do the request is a 403.
+or, for the browser UI, the same token in the `_token` cookie. No token, an invalid or
+expired one, or one whose user was deleted or deactivated is a 401; a valid token whose role
+may not do the request is a 403.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from slipstream.api.auth.roles import Resource, is_allowed
 from slipstream.api.auth.tokens import TokenError, TokenSettings, read_token
+from slipstream.db.store import users
 
 TOKEN_COOKIE = "_token"
 
@@ -39,7 +41,13 @@ def current_user(
         claims = read_token(settings, token)
     except TokenError as err:
         raise _unauthorized(str(err)) from None
-    return AuthenticatedUser(username=claims.username, role=claims.role)
+    # The user as they are now: a deleted or deactivated user's tokens stop working at once,
+    # and a changed role applies to tokens issued before the change.
+    with request.app.state.db.session() as session:
+        found = users.get_user(session, claims.username)
+    if found is None or not found[0].active:
+        raise _unauthorized(f"User {claims.username!r} no longer exists or is inactive")
+    return AuthenticatedUser(username=claims.username, role=found[0].role)
 
 
 CurrentUser = Annotated[AuthenticatedUser, Depends(current_user)]

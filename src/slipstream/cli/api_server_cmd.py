@@ -1,18 +1,54 @@
-"""`slipstream api-server`: the REST API (and later the UI) under uvicorn."""
+"""`slipstream api-server`: the REST API (and later the UI) under uvicorn.
+
+SIGTERM or Ctrl-C stops it cleanly: it stops listening, lets requests under way finish (for at
+most `GRACEFUL_SHUTDOWN` seconds) and exits with code 0. With `--workers N`, uvicorn runs N
+worker processes sharing the socket and stops them with it.
+"""
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 import click
+
+GRACEFUL_SHUTDOWN = 5
 
 
 @click.command("api-server")
-@click.option("--host", "-H", default=None, help="Address to listen on (default: [api] host).")
+@click.option(
+    "--host", "-H", "--hostname", default=None, help="Address to listen on (default: [api] host)."
+)
 @click.option("--port", "-p", type=int, default=None, help="Port (default: [api] port).")
 @click.option(
     "--workers", "-w", type=int, default=None, help="Worker processes (default: [api] workers)."
 )
-def api_server(host: str | None, port: int | None, workers: int | None) -> None:
+@click.option(
+    "--access-logfile",
+    "-A",
+    default=None,
+    help="Where to log each request: a file, '-' for standard output, '' for nowhere "
+    "(default: [api] access_logfile).",
+)
+def api_server(
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    access_logfile: str | None,
+) -> None:
     """Serve the REST API at /api/v2 until stopped (Ctrl-C or SIGTERM)."""
+    try:
+        _serve(host, port, workers, access_logfile)
+    except KeyboardInterrupt:  # before uvicorn took the signals over: nothing to clean up
+        raise SystemExit(130) from None
+
+
+def _serve(
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    access_logfile: str | None,
+) -> None:
     import uvicorn
 
     from slipstream.cli.db_cmd import open_cli_database
@@ -22,7 +58,10 @@ def api_server(host: str | None, port: int | None, workers: int | None) -> None:
     host = host or config.get("api", "host")
     port = port if port is not None else config.getint("api", "port")
     workers = workers or config.getint("api", "workers")
-    access_log = config.get("api", "access_logfile")
+    if workers < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--workers")
+    if access_logfile is None:
+        access_logfile = config.get("api", "access_logfile")
     click.echo(f"API server listening on http://{host}:{port}/api/v2", err=True)
     uvicorn.run(
         "slipstream.api.app:create_app",
@@ -30,7 +69,25 @@ def api_server(host: str | None, port: int | None, workers: int | None) -> None:
         host=host,
         port=port,
         workers=workers,
-        access_log=bool(access_log),
-        log_level="warning",
-        timeout_graceful_shutdown=5,
+        access_log=bool(access_logfile),
+        log_config=_log_config(access_logfile),
+        log_level=None,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
     )
+
+
+def _log_config(access_logfile: str) -> dict[str, Any]:
+    """uvicorn's logging: its own messages from warnings up on stderr, and one line per request
+    where `access_logfile` says ('-': standard output)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["uvicorn"]["level"] = "WARNING"
+    config["loggers"]["uvicorn.error"]["level"] = "WARNING"
+    if access_logfile and access_logfile != "-":
+        config["handlers"]["access"] = {
+            "formatter": "access",
+            "class": "logging.FileHandler",
+            "filename": access_logfile,
+        }
+    return config

@@ -15,6 +15,7 @@ from slipstream.cli.pools_cmd import pools_group
 from slipstream.cli.scheduler_cmd import scheduler
 from slipstream.cli.standalone_cmd import standalone
 from slipstream.cli.tasks import tasks
+from slipstream.cli.users_cmd import users_group
 from slipstream.cli.variables_cmd import variables_group
 
 
@@ -41,6 +42,7 @@ cli.add_command(dag_processor)
 cli.add_command(scheduler)
 cli.add_command(standalone)
 cli.add_command(api_server)
+cli.add_command(users_group)
 
 
 def main() -> None:

@@ -145,6 +145,14 @@ _opt(
 )
 _opt(
     "core",
+    "test_connection",
+    "string",
+    "Disabled",
+    "Whether the API's connection test may run: Enabled, Disabled or Hidden.",
+    choices=("Enabled", "Disabled", "Hidden"),
+)
+_opt(
+    "core",
     "hide_sensitive_var_conn_fields",
     "boolean",
     "True",

@@ -3,6 +3,10 @@
 Tasks run one at a time, as in Airflow's `dags test`. Which task runs next and what its state
 becomes are decided by `slipstream.orchestration` — the same rules the scheduler uses — so this
 runner only keeps the run's state in memory and executes tries.
+
+The runner never touches the metadata database. A `RunRecorder` (the CLI gives one) is asked
+before each run starts and gets per-try log files written; the finished `DagTestResult` holds
+every try, XCom and asset event, for the caller to record in one go.
 """
 
 from __future__ import annotations
@@ -13,9 +17,9 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
 
 from slipstream.core.states import DagRunState, TaskInstanceState
 from slipstream.orchestration.decisions import decide
@@ -25,79 +29,35 @@ from slipstream.orchestration.retries import next_state_after_failure, retry_del
 from slipstream.orchestration.run_state import dag_run_state
 from slipstream.orchestration.skips import branch_skip_set, may_skip, short_circuit_skip_set
 from slipstream.orchestration.trigger_rules import Decision
-from slipstream.runtime import task_logging
+from slipstream.runtime import task_logging, try_logs
 from slipstream.runtime.asset_events import AssetEvent, events_for_success
 from slipstream.runtime.context import build_context
+from slipstream.runtime.dag_test_result import DagTestResult, TIRecord, TryRecord, XComRecord
 from slipstream.runtime.task_instance import DagRunInfo, RuntimeTaskInstance
 from slipstream.runtime.task_runner import TryOutcome, call_callbacks, prepare_task, run_try
 from slipstream.runtime.xcom import decode, encode
 
+__all__ = [
+    "DagTestResult", "InProcessRun", "RunRecorder", "TIRecord", "TryRecord", "XComRecord",
+    "expand_group_ids", "test_dag", "test_task",
+]  # fmt: skip
+
 log = logging.getLogger("slipstream.dag_test")
 S = TaskInstanceState
+_SETTLED = (S.SKIPPED, S.UPSTREAM_FAILED, S.FAILED, S.REMOVED)
 
 
-@dataclass
-class TIRecord:
-    """One task instance of the run, as the runner tracks it."""
-
-    task_id: str
-    map_index: int = -1
-    state: TaskInstanceState | None = None
-    try_number: int = 0
-    start_date: datetime | None = None
-    end_date: datetime | None = None
-    next_try_at: float | None = None
-    first_reschedule_date: datetime | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "task_id": self.task_id,
-            "map_index": self.map_index,
-            "state": None if self.state is None else self.state.value,
-            "try_number": self.try_number,
-        }
+class RunRecorder(Protocol):
+    """Where the CLI records `dags test` runs (the metadata database); the runner only asks it
+    before each run (the DAG's own, and each run it triggers inline) and writes per-try log
+    files under its `log_folder`. The caller records the finished result."""
 
     @property
-    def duration(self) -> float | None:
-        if self.start_date is None or self.end_date is None:
-            return None
-        return (self.end_date - self.start_date).total_seconds()
+    def log_folder(self) -> Path | None: ...
 
-
-@dataclass
-class DagTestResult:
-    """The outcome of a `dags test` run."""
-
-    dag_id: str
-    run_id: str
-    state: DagRunState
-    logical_date: Any
-    tis: list[TIRecord] = field(default_factory=list)
-    asset_events: list[AssetEvent] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "dag_id": self.dag_id,
-            "run_id": self.run_id,
-            "state": self.state.value,
-            "tasks": [ti.as_dict() for ti in self.tis],
-        }
-
-    def ti(self, task_id: str, map_index: int = -1) -> TIRecord:
-        for record in self.tis:
-            if record.task_id == task_id and record.map_index == map_index:
-                return record
-        raise KeyError(f"No task instance {task_id}[{map_index}] in run {self.run_id}")
-
-    @property
-    def states(self) -> dict[str, str | None]:
-        """task_id (with `[i]` for map indexes) → state, handy in tests and scripts."""
-        return {
-            (r.task_id if r.map_index < 0 else f"{r.task_id}[{r.map_index}]"): (
-                None if r.state is None else r.state.value
-            )
-            for r in self.tis
-        }
+    def run_starting(self, dag: Any, dag_run: DagRunInfo) -> None:
+        """Called before `dag_run` starts; raises to refuse it (say, a run in the way)."""
+        ...
 
 
 class InProcessRun:
@@ -110,10 +70,15 @@ class InProcessRun:
         params: dict[str, Any] | None = None,
         *,
         find_dag: Callable[[str], Any] | None = None,
+        recorder: RunRecorder | None = None,
     ) -> None:
         self.dag = dag
         self.find_dag = find_dag
+        self.recorder = recorder
+        self.log_folder = recorder.log_folder if recorder is not None else None
+        self.log_files: try_logs.TryLogFiles | None = None
         self.triggered: dict[tuple[str, str], str] = {}
+        self.triggered_results: list[DagTestResult] = []
         self.dag_run = dag_run
         self.graph = as_graph(dag.task_dict)
         self.order = {tid: i for i, tid in enumerate(self.graph.topological_order())}
@@ -121,6 +86,7 @@ class InProcessRun:
         self.records: dict[str, list[TIRecord]] = {t: [TIRecord(t)] for t in dag.task_dict}
         self.states: dict[str, list[TaskInstanceState | None]] = {t: [None] for t in dag.task_dict}
         self.xcoms: dict[tuple[str, int, str], str] = {}
+        self.xcom_times: dict[tuple[str, int, str], datetime] = {}
         self.asset_events: dict[str, list[AssetEvent]] = {}
         self.params = params or {}
         self._to_evaluate: list[tuple[int, str]] = []
@@ -131,6 +97,29 @@ class InProcessRun:
     # --- the loop --------------------------------------------------------------------
 
     def run(self) -> DagTestResult:
+        with contextlib.ExitStack() as stack:
+            if self.log_folder is not None:
+                self.log_files = stack.enter_context(try_logs.TryLogFiles())
+            self._run_all()
+        state = dag_run_state(self.graph, self.states) or DagRunState.FAILED
+        self.dag_run.state = state.value
+        self.dag_run.end_date = _now()
+        self._run_dag_callbacks(state)
+        return DagTestResult(
+            dag_id=self.dag.dag_id,
+            run_id=self.dag_run.run_id,
+            state=state,
+            logical_date=self.dag_run.logical_date,
+            tis=[r for t in self.order for r in self.records[t]],
+            asset_events=[e for events in self.asset_events.values() for e in events],
+            dag_run=self.dag_run,
+            xcoms=[XComRecord(*k, value, self.xcom_times[k]) for k, value in self.xcoms.items()],
+            triggered=self.triggered_results,
+            dag=self.dag,
+            priority_weights=self.weights,
+        )
+
+    def _run_all(self) -> None:
         for task_id in self.order:
             self._evaluate_later(task_id)
         while True:
@@ -141,16 +130,6 @@ class InProcessRun:
                 continue
             if not self._wait_for_next_try():
                 break
-        state = dag_run_state(self.graph, self.states) or DagRunState.FAILED
-        self._run_dag_callbacks(state)
-        return DagTestResult(
-            dag_id=self.dag.dag_id,
-            run_id=self.dag_run.run_id,
-            state=state,
-            logical_date=self.dag_run.logical_date,
-            tis=[r for t in self.order for r in self.records[t]],
-            asset_events=[e for events in self.asset_events.values() for e in events],
-        )
 
     def run_single(self, task_id: str, map_index: int = -1) -> TIRecord:
         """Run one task (one map index of a mapped task) once, whatever its upstream states."""
@@ -247,16 +226,26 @@ class InProcessRun:
         rescheduled = record.state is S.SCHEDULED and record.first_reschedule_date is not None
         if not rescheduled or record.try_number == 0:
             record.try_number += 1
+            if record.try_number > 1:
+                self._drop_xcoms(record)
         record.start_date = _now()
         self._set_state(record, S.RUNNING, propagate=False)
         if _is_plain_empty(task):
             record.end_date = record.start_date
+            record.tries.append(
+                TryRecord(record.try_number, S.SUCCESS, record.start_date, record.end_date)
+            )
             self._set_state(record, S.SUCCESS)
             return
         ti = self._runtime_ti(task, record)
         label = record.task_id if record.map_index < 0 else f"{record.task_id}[{record.map_index}]"
-        log.info("Running task %s, try %s of %s", label, record.try_number, task.retries + 1)
-        with task_logging.task_label(f"{self.dag.dag_id}.{label}"), _task_output_to_log():
+        full_label = f"{self.dag.dag_id}.{label}"
+        with (
+            task_logging.task_label(full_label),
+            self._try_log(record, full_label),
+            _task_output_to_log(),
+        ):
+            log.info("Running task %s, try %s of %s", label, record.try_number, task.retries + 1)
             try:
                 if getattr(task, "is_mapped", False):
                     expand_ctx = build_context(ti, params=self.params)
@@ -284,6 +273,7 @@ class InProcessRun:
         task = ti.task
         record.end_date = _now()
         state = outcome.state
+        next_try_at: datetime | None = None
         if state is S.FAILED:
             state = next_state_after_failure(
                 task, record.try_number, force_fail=not outcome.retryable
@@ -298,6 +288,12 @@ class InProcessRun:
         elif state is S.UP_FOR_RESCHEDULE:
             record.first_reschedule_date = record.first_reschedule_date or record.start_date
             record.next_try_at = _timestamp(outcome.reschedule_date)
+        if record.next_try_at is not None and state in (S.UP_FOR_RETRY, S.UP_FOR_RESCHEDULE):
+            next_try_at = datetime.fromtimestamp(record.next_try_at, UTC)
+        start = record.start_date or record.end_date
+        record.tries.append(
+            TryRecord(record.try_number, state, start, record.end_date, next_try_at)
+        )
         if state is S.SUCCESS and "outlet_events" in context:
             self._record_asset_events(ti, context["outlet_events"], record.end_date)
         ti.state = state
@@ -322,9 +318,31 @@ class InProcessRun:
             map_index=ti.map_index,
             timestamp=when,
         )
+        known = _known_assets(ti.task, accessors)
         for event in events:
+            event.asset = known.get(event.asset_uri)
             log.info("Asset event for %s, extra %s", event.asset_uri, event.extra)
             self.asset_events.setdefault(event.asset_uri, []).append(event)
+
+    def _try_log(self, record: TIRecord, label: str) -> contextlib.AbstractContextManager[None]:
+        if self.log_files is None or self.log_folder is None:
+            return contextlib.nullcontext()
+        path = try_logs.try_log_path(
+            self.log_folder,
+            dag_id=self.dag.dag_id,
+            run_id=self.dag_run.run_id,
+            task_id=record.task_id,
+            map_index=record.map_index,
+            try_number=record.try_number,
+        )
+        return self.log_files.writing(path, label)
+
+    def _drop_xcoms(self, record: TIRecord) -> None:
+        """A new try starts without the XComs of the one before, as in a deployment."""
+        stale = [k for k in self.xcoms if k[0] == record.task_id and k[1] == record.map_index]
+        for key in stale:
+            del self.xcoms[key]
+            del self.xcom_times[key]
 
     def _task_params(self, task: Any) -> dict[str, Any]:
         from slipstream.sdk.params import merge_params
@@ -352,6 +370,8 @@ class InProcessRun:
         self, record: TIRecord, state: TaskInstanceState | None, *, propagate: bool = True
     ) -> None:
         record.state = state
+        if state in _SETTLED and record.end_date is None:  # ended without running
+            record.start_date = record.end_date = _now()
         index = record.map_index if record.map_index >= 0 else 0
         self.states[record.task_id][index] = state
         if propagate:
@@ -380,6 +400,7 @@ class InProcessRun:
     def xcom_push(self, ti: RuntimeTaskInstance, key: str, value: Any) -> None:
         raw = encode(value, dag_id=ti.dag_id, task_id=ti.task_id, key=key)
         self.xcoms[(ti.task_id, ti.map_index, key)] = raw
+        self.xcom_times[(ti.task_id, ti.map_index, key)] = datetime.now(UTC)
 
     def xcom_pull(self, ti: RuntimeTaskInstance, task_id: str, key: str, map_indexes: Any) -> Any:
         if task_id not in self.records:
@@ -443,15 +464,27 @@ class InProcessRun:
         if target is None:
             raise DagNotFound(f"Dag id {dag_id} not found: it cannot be triggered")
         dag_run, params = _prepare(target, logical_date, conf)
+        dag_run.triggered_by = "operator"
         if run_id:
             dag_run.run_id = run_id
         key = (dag_id, dag_run.run_id)
         if key in self.triggered and not reset_dag_run:
             raise DagRunAlreadyExists(f"A run {dag_run.run_id} of DAG {dag_id} already exists")
+        if self.recorder is not None:
+            self.recorder.run_starting(target, dag_run)
         log.info("Running triggered DAG %s (run %s) in this process", dag_id, dag_run.run_id)
-        nested = InProcessRun(target, dag_run, params, find_dag=self.find_dag)
+        nested = InProcessRun(
+            target, dag_run, params, find_dag=self.find_dag, recorder=self.recorder
+        )
         nested.triggered = self.triggered
-        self.triggered[key] = nested.run().state.value
+        nested.triggered_results = self.triggered_results
+        result = nested.run()
+        result.triggered = []  # the first run's result lists every run triggered inline
+        self.triggered[key] = result.state.value
+        self.triggered_results[:] = [
+            r for r in self.triggered_results if (r.dag_id, r.run_id) != key
+        ]
+        self.triggered_results.append(result)
         return dag_run.run_id
 
     def get_dag_run_state(self, dag_id: str, run_id: str) -> str | None:
@@ -506,11 +539,14 @@ def test_dag(
     conn_file_path: str | None = None,
     variable_file_path: str | None = None,
     find_dag: Callable[[str], Any] | None = None,
+    recorder: RunRecorder | None = None,
 ) -> DagTestResult:
     """Run `dag` once in this process and return its outcome (what `dag.test()` calls).
 
     `find_dag(dag_id)` finds the DAGs that TriggerDagRunOperator triggers; by default they are
-    looked up in the folder of `dag`'s file.
+    looked up in the folder of `dag`'s file. With a `recorder`, each run is announced to it
+    before it starts (it may refuse) and every try writes a log file under its `log_folder`;
+    recording the result is the caller's job.
     """
     from slipstream.sdk.secrets import InMemoryBackend, use_runtime_backend
 
@@ -518,11 +554,11 @@ def test_dag(
     backend = InMemoryBackend(
         variables=_read_json(variable_file_path), connections=_read_json(conn_file_path)
     )
+    if recorder is not None:
+        recorder.run_starting(dag, dag_run)
     with use_runtime_backend(backend):
         finder = find_dag or _folder_lookup(dag)
-        result = InProcessRun(dag, dag_run, params, find_dag=finder).run()
-    dag_run.end_date = _now()
-    return result
+        return InProcessRun(dag, dag_run, params, find_dag=finder, recorder=recorder).run()
 
 
 def _folder_lookup(dag: Any) -> Callable[[str], Any]:
@@ -559,6 +595,18 @@ def expand_group_ids(dag: Any, ids: list[str]) -> list[str]:
         else:
             out.append(item)
     return out
+
+
+def _known_assets(task: Any, accessors: Any) -> dict[str, Any]:
+    """URI → asset object for the outlets of `task` and the assets added to its aliases."""
+    known: dict[str, Any] = {}
+    for outlet in getattr(task, "outlets", []) or []:
+        if getattr(outlet, "uri", None):
+            known[outlet.uri] = outlet
+        for asset, _ in accessors[outlet].asset_alias_events:
+            if getattr(asset, "uri", None):
+                known.setdefault(asset.uri, asset)
+    return known
 
 
 def _is_plain_empty(task: Any) -> bool:

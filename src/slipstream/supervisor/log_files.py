@@ -1,6 +1,7 @@
 """Where the log of each task try lives, and the supervisor's own lines in it.
 
-One file per try, Airflow's layout under `[logging] base_log_folder`:
+One file per try, Airflow's layout under `[logging] base_log_folder`
+(`slipstream.logs.layout`, shared with the API that reads them):
 `dag_id=<dag>/run_id=<run>/task_id=<task>/[map_index=<i>/]attempt=<try>.log`. The task process
 writes its lines there (stdout and stderr point at the file); the supervisor appends what only
 it can know, such as the signal that killed the task.
@@ -12,29 +13,10 @@ import logging
 import os
 from pathlib import Path
 
+from slipstream.logs.layout import try_log_path
 from slipstream.runtime.task_logging import LOG_FORMAT
 
-
-def try_log_path(
-    base_log_folder: str | os.PathLike[str],
-    *,
-    dag_id: str,
-    run_id: str,
-    task_id: str,
-    map_index: int,
-    try_number: int,
-) -> Path:
-    """The log file of one try."""
-    path = Path(base_log_folder) / f"dag_id={_part(dag_id)}" / f"run_id={_part(run_id)}"
-    path /= f"task_id={_part(task_id)}"
-    if map_index >= 0:
-        path /= f"map_index={map_index}"
-    return path / f"attempt={try_number}.log"
-
-
-def _part(value: str) -> str:
-    """A path component: separators in ids must not make folders."""
-    return value.replace(os.sep, "_").replace("\0", "_")
+__all__ = ["TryLog", "open_log", "task_label", "try_log_path"]
 
 
 def open_log(path: Path) -> int:

@@ -25,10 +25,17 @@ class LoginResponse(BaseModel):
     access_token: str
 
 
+class ErrorBody(BaseModel):
+    detail: str
+
+
 @router.post(
     "/auth/token",
     status_code=status.HTTP_201_CREATED,
-    responses={401: {"description": "Invalid credentials"}},
+    responses={
+        400: {"description": "A body that is not JSON", "model": ErrorBody},
+        401: {"description": "Invalid credentials", "model": ErrorBody},
+    },
 )
 def create_token(body: LoginBody, request: Request, db: Db) -> LoginResponse:
     """Log in: the token to send as `Authorization: Bearer <token>`."""

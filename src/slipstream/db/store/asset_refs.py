@@ -4,6 +4,9 @@ The DAG processor registers every asset a DAG's schedule or its tasks' inlets an
 (`ensure_assets`) and, for a DAG scheduled on assets, the `dag_schedule_asset_reference` rows
 (`set_schedule_references`) that tell whoever records an asset event which DAGs to queue.
 Aliases have no table yet: a DAG scheduled on an alias keeps it in `dag.asset_expression`.
+
+Users record asset updates by hand too (`record_manual_event`, the REST API) and drop updates
+waiting to trigger runs (`delete_queued_events`).
 """
 
 from __future__ import annotations
@@ -11,18 +14,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from slipstream.db.models import Asset, DagScheduleAssetReference
+from slipstream.db.models import Asset, AssetDagRunQueue, AssetEvent, DagScheduleAssetReference
 from slipstream.db.store._sql import upsert
 
 __all__ = [
     "AssetSpec",
     "dags_scheduled_on",
+    "delete_queued_events",
     "ensure_assets",
+    "record_manual_event",
     "schedule_references",
     "set_schedule_references",
 ]
@@ -122,3 +128,59 @@ def dags_scheduled_on(session: Session, asset_id: int) -> list[str]:
             .order_by(DagScheduleAssetReference.dag_id)
         )
     )
+
+
+# --- updates recorded by users ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _NoSource:
+    """The source of an event no task emitted."""
+
+    dag_id: None = None
+    task_id: None = None
+    run_id: None = None
+    map_index: int = -1
+
+
+def record_manual_event(
+    session: Session, asset_id: int, extra: dict[str, Any], *, now: dt.datetime
+) -> int | None:
+    """Record an update of asset `asset_id` that no task emitted, exactly as a task's outlet
+    event is recorded (`execution.record_asset_events`): the DAGs scheduled on the asset are
+    queued for a run. Returns the event's id; None when there is no such asset."""
+    from slipstream.db.store.execution import AssetEventRecord, record_asset_events
+
+    asset = session.get(Asset, asset_id)
+    if asset is None:
+        return None
+    event = AssetEventRecord(uri=asset.uri, name=asset.name, group=asset.group, extra=extra)
+    record_asset_events(session, _NoSource(), [event], now)
+    event_id: int | None = session.scalar(
+        select(func.max(AssetEvent.id)).where(
+            AssetEvent.asset_id == asset_id,
+            AssetEvent.timestamp == now,
+            AssetEvent.source_task_id.is_(None),
+        )
+    )
+    return event_id
+
+
+def delete_queued_events(
+    session: Session,
+    *,
+    dag_id: str | None = None,
+    asset_id: int | None = None,
+    before: dt.datetime | None = None,
+) -> int:
+    """Drop asset updates waiting to trigger runs, of a DAG and/or an asset (queued before
+    `before` when given); returns how many went."""
+    query = delete(AssetDagRunQueue)
+    if dag_id is not None:
+        query = query.where(AssetDagRunQueue.target_dag_id == dag_id)
+    if asset_id is not None:
+        query = query.where(AssetDagRunQueue.asset_id == asset_id)
+    if before is not None:
+        query = query.where(AssetDagRunQueue.created_at < before)
+    result = cast(CursorResult[Any], session.execute(query))
+    return int(result.rowcount)

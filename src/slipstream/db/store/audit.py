@@ -9,15 +9,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
 from slipstream.db.models import Log
+from slipstream.db.store import text_patterns
+from slipstream.db.store.paging import Page, paged, total_of
 
-__all__ = ["AuditEvent", "list_events", "record"]
+__all__ = ["AuditEvent", "EventFilter", "get_event", "list_events", "page_events", "record"]
 
 EVENT_LENGTH = 60
 
@@ -134,3 +136,95 @@ def _event(row: Log) -> AuditEvent:
         logical_date=row.logical_date,
         extra=row.extra,
     )
+
+
+# --- the API's event logs ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """What `GET /eventLogs` may filter on: exact values, event names kept or dropped, a time
+    window (both bounds exclusive, as Airflow's `after`/`before`) and text patterns
+    (`*_pattern` substrings, `*_prefix_pattern` prefixes; see `text_patterns`)."""
+
+    dag_id: str | None = None
+    task_id: str | None = None
+    run_id: str | None = None
+    map_index: int | None = None
+    try_number: int | None = None
+    owner: str | None = None
+    event: str | None = None
+    included_events: Sequence[str] | None = None
+    excluded_events: Sequence[str] | None = None
+    after: dt.datetime | None = None
+    before: dt.datetime | None = None
+    patterns: Mapping[str, str | None] = field(default_factory=dict)
+    """`{field: pattern}` for dag_id, task_id, run_id, owner and event."""
+    prefixes: Mapping[str, str | None] = field(default_factory=dict)
+    """`{field: prefix pattern}` for the same fields."""
+
+
+EVENT_COLUMNS: dict[str, Any] = {
+    "id": Log.id,
+    "event_log_id": Log.id,
+    "dttm": Log.dttm,
+    "when": Log.dttm,
+    "dag_id": Log.dag_id,
+    "task_id": Log.task_id,
+    "run_id": Log.run_id,
+    "event": Log.event,
+    "logical_date": Log.logical_date,
+    "owner": Log.owner,
+    "owner_display_name": Log.owner_display_name,
+    "extra": Log.extra,
+}
+"""The fields the API may order events by, with their columns."""
+
+_PATTERN_COLUMNS = {
+    "dag_id": Log.dag_id,
+    "task_id": Log.task_id,
+    "run_id": Log.run_id,
+    "owner": Log.owner,
+    "event": Log.event,
+}
+
+
+def page_events(session: Session, where: EventFilter, page: Page) -> tuple[list[AuditEvent], int]:
+    """One page of the events matching `where`, and how many match in all."""
+    query: Select[Any] = select(Log).where(*_conditions(where))
+    rows = session.scalars(paged(query, page, EVENT_COLUMNS, tiebreak=Log.id))
+    return [_event(row) for row in rows], total_of(query, session)
+
+
+def get_event(session: Session, event_log_id: int) -> AuditEvent | None:
+    row = session.get(Log, event_log_id)
+    return None if row is None else _event(row)
+
+
+def _conditions(where: EventFilter) -> list[Any]:
+    conditions: list[Any] = [
+        column == value
+        for column, value in (
+            (Log.dag_id, where.dag_id),
+            (Log.task_id, where.task_id),
+            (Log.run_id, where.run_id),
+            (Log.map_index, where.map_index),
+            (Log.try_number, where.try_number),
+            (Log.owner, where.owner),
+            (Log.event, where.event),
+        )
+        if value is not None
+    ]
+    if where.included_events is not None:
+        conditions.append(Log.event.in_(list(where.included_events)))
+    if where.excluded_events:
+        conditions.append(Log.event.not_in(list(where.excluded_events)))
+    if where.after is not None:
+        conditions.append(Log.dttm > where.after)
+    if where.before is not None:
+        conditions.append(Log.dttm < where.before)
+    for name, pattern in where.patterns.items():
+        conditions.append(text_patterns.contains(_PATTERN_COLUMNS[name], pattern))
+    for name, pattern in where.prefixes.items():
+        conditions.append(text_patterns.starts_with(_PATTERN_COLUMNS[name], pattern))
+    return [condition for condition in conditions if condition is not None]

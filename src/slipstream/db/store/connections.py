@@ -4,6 +4,9 @@ Passwords and extras are encrypted with the Fernet key(s) of `[core] fernet_key`
 other tools with `is_encrypted`/`is_extra_encrypted` false are read as plain text. Functions that
 encrypt or decrypt take the `Config` whose key to use (default: `get_config()`).
 
+The REST API lists connections a page at a time (`find_connections`) and can add Airflow's
+well-known default connections (`add_default_connections`).
+
 Export and import use Airflow's file formats: JSON (`{conn_id: {conn_type, host, ...}}`) and
 env (`conn_id=<uri or JSON>` lines, as in `AIRFLOW_CONN_*` variables).
 """
@@ -11,11 +14,12 @@ env (`conn_id=<uri or JSON>` lines, as in `AIRFLOW_CONN_*` variables).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, Select, String, cast, delete, null, select
 from sqlalchemy.orm import Session
 
 from slipstream.core.exceptions import AirflowBadRequest, AirflowException
@@ -24,17 +28,24 @@ from slipstream.db.models import Connection as ConnectionRow
 from slipstream.db.store import AlreadyExistsError
 from slipstream.db.store._crypto import decrypt, encrypt
 from slipstream.db.store._sql import upsert
+from slipstream.db.store.paging import Page, paged, total_of
+from slipstream.db.store.text_patterns import contains, starts_with
 from slipstream.sdk.connections import Connection
 
 if TYPE_CHECKING:
     from slipstream.config import Config
 
 __all__ = [
+    "ORDER_FIELDS",
     "ExportFormat",
     "ImportResult",
     "add_connection",
+    "add_default_connections",
+    "default_connections",
     "delete_connection",
+    "existing_connection_ids",
     "export_connections",
+    "find_connections",
     "get_connection",
     "import_connections",
     "list_connections",
@@ -45,6 +56,17 @@ __all__ = [
 ExportFormat = Literal["json", "env"]
 Serialization = Literal["uri", "json"]
 OnExisting = Literal["overwrite", "skip", "fail"]
+ORDER_FIELDS: dict[str, Any] = {
+    "conn_id": ConnectionRow.conn_id,
+    "connection_id": ConnectionRow.conn_id,
+    "conn_type": ConnectionRow.conn_type,
+    "description": ConnectionRow.description,
+    "host": ConnectionRow.host,
+    "port": ConnectionRow.port,
+    "id": ConnectionRow.id,
+    "team_name": cast(null(), String),  # no teams here: every connection has none
+}
+"""What `find_connections` sorts by: Airflow's API field names and their columns."""
 _FILE_FIELDS = ("conn_type", "description", "host", "login", "password", "schema", "port", "extra")
 
 
@@ -94,6 +116,70 @@ def list_connections(session: Session, *, config: Config | None = None) -> list[
     """Every connection, by `conn_id`, secrets decrypted."""
     rows = session.scalars(select(ConnectionRow).order_by(ConnectionRow.conn_id))
     return [_connection(row, config) for row in rows]
+
+
+def find_connections(
+    session: Session,
+    page: Page,
+    *,
+    pattern: str | None = None,
+    prefix: str | None = None,
+    config: Config | None = None,
+) -> tuple[list[Connection], int]:
+    """One page of the connections whose ids match `pattern` / `prefix` (Airflow's
+    `connection_id_pattern` / `connection_id_prefix_pattern`), secrets decrypted, and how many
+    match in all. The page sorts by the names of `ORDER_FIELDS`, then by id."""
+    query: Select[Any] = select(ConnectionRow).where(*_id_filters(pattern, prefix))
+    total = total_of(query, session)
+    rows = session.scalars(paged(query, page, ORDER_FIELDS, tiebreak=ConnectionRow.id))
+    return [_connection(row, config) for row in rows], total
+
+
+def existing_connection_ids(session: Session, conn_ids: Iterable[str]) -> set[str]:
+    """Those of `conn_ids` that name a stored connection."""
+    wanted = list(set(conn_ids))
+    if not wanted:
+        return set()
+    query = select(ConnectionRow.conn_id).where(ConnectionRow.conn_id.in_(wanted))
+    return set(session.scalars(query))
+
+
+def default_connections() -> list[Connection]:
+    """Airflow's well-known default connections of the commonest types (`airflow db
+    create-default-connections`), pointing at the hosts Airflow's own defaults name."""
+    sqlite_path = f"{tempfile.gettempdir()}/sqlite_default.db"
+    return [
+        Connection("aws_default", "aws"),
+        Connection("fs_default", "fs", extra={"path": "/"}),
+        Connection("ftp_default", "ftp", host="localhost", port=21, login="airflow"),
+        Connection("google_cloud_default", "google_cloud_platform", schema="default"),
+        Connection("http_default", "http", host="https://www.httpbin.org/"),
+        Connection("mysql_default", "mysql", host="mysql", login="root", schema="airflow"),
+        Connection(
+            "postgres_default",
+            "postgres",
+            host="postgres",
+            login="postgres",
+            password="airflow",
+            schema="airflow",
+        ),
+        Connection("redis_default", "redis", host="redis", port=6379, extra={"db": 0}),
+        Connection("sftp_default", "sftp", host="localhost", port=22, login="airflow"),
+        Connection("smtp_default", "email", host="localhost", port=25),
+        Connection("sqlite_default", "sqlite", host=sqlite_path),
+        Connection("ssh_default", "ssh", host="localhost"),
+    ]
+
+
+def add_default_connections(session: Session, *, config: Config | None = None) -> list[str]:
+    """Add those of `default_connections()` whose ids are free (existing ones are kept, as
+    Airflow does); the ids added."""
+    defaults = {conn.conn_id: conn for conn in default_connections() if conn.conn_id}
+    taken = existing_connection_ids(session, defaults)
+    added = [conn_id for conn_id in defaults if conn_id not in taken]
+    for conn_id in added:
+        set_connection(session, defaults[conn_id], config=config)
+    return added
 
 
 def delete_connection(session: Session, conn_id: str) -> bool:
@@ -224,3 +310,8 @@ def _validate(conn: Connection) -> None:
             raise AirflowBadRequest(
                 f"connection {conn.conn_id!r}: extra must be a JSON object, got {conn.extra!r}"
             )
+
+
+def _id_filters(pattern: str | None, prefix: str | None) -> list[ColumnElement[bool]]:
+    found = (contains(ConnectionRow.conn_id, pattern), starts_with(ConnectionRow.conn_id, prefix))
+    return [condition for condition in found if condition is not None]

@@ -2,9 +2,10 @@
 and the pause flag users set), and the reads the scheduler, API and CLI make of them.
 
 The DAG processor writes these rows (`dag_processing.collection`); users change only
-`is_paused` (`set_paused`); the scheduler maintains `next_dagrun*` after the first computation
-(`store.runs.set_next_dagrun`). Versions of a DAG's structure live in `serialized_dags`; the two
-functions that read them are re-exported here.
+`is_paused` (`set_paused`, `set_paused_many`) or delete a DAG's records (`delete_dag`); the
+scheduler maintains `next_dagrun*` after the first computation (`store.runs.set_next_dagrun`).
+Versions of a DAG's structure live in `serialized_dags`; the two functions that read them are
+re-exported here. The REST API's filtered listing is in `dag_listing`.
 """
 
 from __future__ import annotations
@@ -13,27 +14,45 @@ import datetime as dt
 import json
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import Text, and_, cast, func, or_, select, update
+from sqlalchemy import Text, and_, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from slipstream.db.models import DagModel
+from slipstream.core.exceptions import AirflowException, AirflowNotFoundException
+from slipstream.core.states import TaskInstanceState
+from slipstream.db.models import (
+    AssetDagRunQueue,
+    DagModel,
+    DagRun,
+    DagScheduleAssetReference,
+    TaskInstance,
+    TaskInstanceHistory,
+    XCom,
+)
 from slipstream.db.store.serialized_dags import latest_serialized_dag, serialized_dag_by_id
 
 __all__ = [
+    "DagHasRunningTasks",
     "active_dag_files",
     "add_dag_model",
     "dags_due",
     "dags_in_files",
+    "delete_dag",
     "get_dag_model",
     "get_dag_models",
+    "has_tag",
     "latest_serialized_dag",
     "list_dags",
     "mark_stale",
     "serialized_dag_by_id",
     "set_import_error_flag",
     "set_paused",
+    "set_paused_many",
 ]
+
+
+class DagHasRunningTasks(AirflowException):
+    """A DAG cannot be deleted while some of its task instances run."""
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -73,7 +92,7 @@ def list_dags(
     if stale is not None:
         conditions.append(DagModel.is_stale.is_(stale))
     if tags:
-        matches = [_has_tag(tag) for tag in tags]
+        matches = [has_tag(tag) for tag in tags]
         conditions.append(and_(*matches) if tags_match_mode == "all" else or_(*matches))
     if pattern:
         conditions.append(DagModel.dag_id.ilike(f"%{pattern}%"))
@@ -84,7 +103,8 @@ def list_dags(
     return list(rows), int(total)
 
 
-def _has_tag(tag: str) -> ColumnElement[bool]:
+def has_tag(tag: str) -> ColumnElement[bool]:
+    """The DAG has this tag (the whole tag: `team` does not match `team_a`)."""
     # Tags are stored as a JSON list; a tag appears in its text as its JSON string.
     needle = json.dumps(tag).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return cast(DagModel.tags, Text).like(f"%{needle}%", escape="\\")
@@ -134,6 +154,72 @@ def set_paused(session: Session, dag_id: str, paused: bool) -> bool:
         update(DagModel).where(DagModel.dag_id == dag_id).values(is_paused=paused)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def set_paused_many(session: Session, dag_ids: Collection[str], paused: bool) -> list[str]:
+    """Pause or unpause these DAGs in one statement; returns the ids whose flag changed."""
+    if not dag_ids:
+        return []
+    changed = list(
+        session.scalars(
+            select(DagModel.dag_id).where(
+                DagModel.dag_id.in_(list(dag_ids)), DagModel.is_paused.is_not(paused)
+            )
+        )
+    )
+    if changed:
+        session.execute(
+            update(DagModel)
+            .where(DagModel.dag_id.in_(changed))
+            .values(is_paused=paused)
+            .execution_options(synchronize_session="fetch")
+        )
+    return sorted(changed)
+
+
+def delete_dag(session: Session, dag_id: str) -> dict[str, int]:
+    """Forget a DAG as Airflow's "delete DAG" does: its `dag` row, its runs with their task
+    instances, tries, reschedules, XComs and triggering asset events, its asset references and
+    queued asset updates. Returns how many rows of each kind went.
+
+    The audit log keeps its events, and the DAG's stored versions are kept: version ids are
+    cached by every process (`serialized_dag_by_id`), and SQLite would hand the ids of deleted
+    rows to new versions. If the DAG's file is still in the DAGs folder, the DAG processor adds
+    the DAG again (paused or not as a new DAG) on its next parse, with its old version numbers.
+
+    Raises `AirflowNotFoundException` when there is no such DAG and `DagHasRunningTasks` while a
+    task instance of it is running.
+    """
+    if get_dag_model(session, dag_id) is None:
+        raise AirflowNotFoundException(f"DAG '{dag_id}' not found")
+    running = session.scalar(
+        select(func.count())
+        .select_from(TaskInstance)
+        .where(TaskInstance.dag_id == dag_id, TaskInstance.state == TaskInstanceState.RUNNING)
+    )
+    if running:
+        raise DagHasRunningTasks(
+            f"DAG '{dag_id}' cannot be deleted: {running} of its task instances are running"
+        )
+    counts: dict[str, int] = {}
+    for name, table, column in (
+        ("xcom", XCom, XCom.dag_id),
+        ("task_instance_history", TaskInstanceHistory, TaskInstanceHistory.dag_id),
+        ("task_instance", TaskInstance, TaskInstance.dag_id),
+        ("dag_run", DagRun, DagRun.dag_id),
+        ("asset_dag_run_queue", AssetDagRunQueue, AssetDagRunQueue.target_dag_id),
+        (
+            "dag_schedule_asset_reference",
+            DagScheduleAssetReference,
+            DagScheduleAssetReference.dag_id,
+        ),
+        ("dag", DagModel, DagModel.dag_id),
+    ):
+        result = session.execute(
+            delete(table).where(column == dag_id).execution_options(synchronize_session=False)
+        )
+        counts[name] = int(result.rowcount)  # type: ignore[attr-defined]
+    return counts
 
 
 def add_dag_model(session: Session, dag_id: str, *, is_paused: bool) -> DagModel:

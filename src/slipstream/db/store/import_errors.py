@@ -8,20 +8,35 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Select, delete, func, insert, null, select
 from sqlalchemy.orm import Session
 
 from slipstream.db.models import ImportError_
+from slipstream.db.store import text_patterns
+from slipstream.db.store.paging import Page, paged, total_of
 
 __all__ = [
+    "SORT_COLUMNS",
     "count_import_errors",
     "delete_import_errors",
     "delete_import_errors_except",
+    "find_import_errors",
     "get_import_error",
     "list_import_errors",
     "replace_import_error",
 ]
+
+SORT_COLUMNS = {
+    "id": ImportError_.id,
+    "import_error_id": ImportError_.id,
+    "timestamp": ImportError_.timestamp,
+    "filename": ImportError_.filename,
+    "stacktrace": ImportError_.stacktrace,
+    "bundle_name": null(),  # Slipstream has no DAG bundles: the same (null) for every row
+}
+"""The fields the API may sort import errors by, and their columns."""
 
 
 def replace_import_error(
@@ -79,6 +94,30 @@ def list_import_errors(
         .offset(offset)
     )
     return list(rows), int(total)
+
+
+def find_import_errors(
+    session: Session,
+    page: Page,
+    *,
+    filename: str | None = None,
+    pattern: str | None = None,
+    prefix: str | None = None,
+) -> tuple[list[ImportError_], int]:
+    """One page of import errors ordered by `page.order_by` (names of `SORT_COLUMNS`, then id),
+    and how many match in all. `filename` is an exact file path; `pattern` and `prefix` are
+    Airflow's pattern parameters on it."""
+    found = (
+        text_patterns.contains(ImportError_.filename, pattern),
+        text_patterns.starts_with(ImportError_.filename, prefix),
+    )
+    conditions = [condition for condition in found if condition is not None]
+    if filename is not None:
+        conditions.append(ImportError_.filename == filename)
+    query: Select[Any] = select(ImportError_).where(*conditions)
+    total = total_of(query, session)
+    rows = session.scalars(paged(query, page, SORT_COLUMNS, tiebreak=ImportError_.id.asc()))
+    return list(rows), total
 
 
 def count_import_errors(session: Session) -> int:

@@ -25,6 +25,7 @@ __all__ = [
     "heartbeat",
     "latest",
     "mark_ended",
+    "most_recent",
     "register",
 ]
 
@@ -119,6 +120,20 @@ def latest(session: Session, job_type: str) -> JobInfo | None:
         select(Job)
         .where(Job.job_type == job_type)
         .order_by(Job.latest_heartbeat.desc(), Job.id.desc())
+        .limit(1)
+    )
+    job = session.scalars(query).first()
+    return None if job is None else _info(job)
+
+
+def most_recent(session: Session, job_type: str) -> JobInfo | None:
+    """The job of `job_type` that tells best whether such a component is up: a running one
+    with the newest heartbeat, else (none running) the one that ended last. For health reports:
+    another component of the type that stopped cleanly must not hide a live one."""
+    query = (
+        select(Job)
+        .where(Job.job_type == job_type)
+        .order_by((Job.state == RUNNING).desc(), Job.latest_heartbeat.desc(), Job.id.desc())
         .limit(1)
     )
     job = session.scalars(query).first()

@@ -3,27 +3,36 @@
 A task instance occupies `pool_slots` slots of its pool while it is queued or running (and while
 deferred, for pools with `include_deferred`). `default_pool` always exists (created by
 `slipstream.db.migrate`) and cannot be deleted. A pool of `-1` slots is unlimited, as in Airflow.
+The REST API lists pools a page at a time (`find_pools`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, case, delete, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, delete, func, select
 from sqlalchemy.orm import Session
 
 from slipstream.core.exceptions import AirflowBadRequest
 from slipstream.core.states import TaskInstanceState
 from slipstream.db.models import Pool, TaskInstance
+from slipstream.db.store import AlreadyExistsError
 from slipstream.db.store._sql import upsert
+from slipstream.db.store.paging import Page, paged, total_of
+from slipstream.db.store.text_patterns import contains, starts_with
 
 __all__ = [
     "DEFAULT_POOL",
+    "ORDER_FIELDS",
     "UNLIMITED",
     "PoolInfo",
+    "add_pool",
     "delete_pool",
     "ensure_default_pool",
+    "existing_pool_names",
+    "find_pools",
     "get_pool",
     "list_pools",
     "pool_usage",
@@ -33,6 +42,10 @@ __all__ = [
 DEFAULT_POOL = "default_pool"
 UNLIMITED = -1
 NAME_LENGTH = 256
+MAX_SLOTS = 2**31 - 1  # the largest the `slots` column holds
+
+ORDER_FIELDS: dict[str, Any] = {"id": Pool.id, "pool": Pool.pool, "name": Pool.pool}
+"""What `find_pools` sorts by: Airflow's API field names and their columns."""
 
 _COUNTED = (
     TaskInstanceState.RUNNING,
@@ -95,6 +108,21 @@ def set_pool(
     upsert(session, Pool.__table__, values, key=["pool"])  # type: ignore[arg-type]
 
 
+def add_pool(
+    session: Session,
+    name: str,
+    slots: int,
+    description: str | None = None,
+    *,
+    include_deferred: bool = False,
+) -> None:
+    """Create pool `name`; `AlreadyExistsError` when the name is taken."""
+    _validate(name, slots)
+    if existing_pool_names(session, [name]):
+        raise AlreadyExistsError(f"The Pool with name: `{name}` already exists")
+    set_pool(session, name, slots, description, include_deferred=include_deferred)
+
+
 def ensure_default_pool(session: Session, slots: int) -> None:
     """Create `default_pool` with `slots` slots unless it exists (its size is then kept)."""
     _validate(DEFAULT_POOL, slots)
@@ -116,6 +144,26 @@ def get_pool(session: Session, name: str) -> PoolInfo | None:
 def list_pools(session: Session) -> list[PoolInfo]:
     """Every pool with its usage, by name (one query)."""
     return [_info(row) for row in session.execute(_usage_query().order_by(Pool.pool))]
+
+
+def find_pools(
+    session: Session, page: Page, *, pattern: str | None = None, prefix: str | None = None
+) -> tuple[list[PoolInfo], int]:
+    """One page of the pools whose names match `pattern` / `prefix` (Airflow's
+    `pool_name_pattern` / `pool_name_prefix_pattern`) with their usage, and how many match in
+    all. The page sorts by the names of `ORDER_FIELDS`, then by id."""
+    query = _usage_query().where(*_name_filters(pattern, prefix))
+    total = total_of(query, session)
+    rows = session.execute(paged(query, page, ORDER_FIELDS, tiebreak=Pool.id))
+    return [_info(row) for row in rows], total
+
+
+def existing_pool_names(session: Session, names: Iterable[str]) -> set[str]:
+    """Those of `names` that name a pool."""
+    wanted = list(set(names))
+    if not wanted:
+        return set()
+    return set(session.scalars(select(Pool.pool).where(Pool.pool.in_(wanted))))
 
 
 def delete_pool(session: Session, name: str) -> bool:
@@ -146,7 +194,7 @@ def _usage_query() -> Select[Any]:
             slots_in(TaskInstanceState.DEFERRED),
         )
         .outerjoin(ti, and_(ti.pool == Pool.pool, ti.state.in_([s.value for s in _COUNTED])))
-        .group_by(*pool_columns)
+        .group_by(Pool.id, *pool_columns)
     )
 
 
@@ -169,7 +217,13 @@ def _validate(name: str, slots: int) -> None:
         raise AirflowBadRequest("a pool needs a name")
     if len(name) > NAME_LENGTH:
         raise AirflowBadRequest(f"pool name is longer than {NAME_LENGTH} characters: {name!r}")
-    if isinstance(slots, bool) or not isinstance(slots, int) or slots < UNLIMITED:
+    if isinstance(slots, bool) or not isinstance(slots, int) or not UNLIMITED <= slots <= MAX_SLOTS:
         raise AirflowBadRequest(
-            f"pool {name!r}: slots must be a whole number >= 0 (or -1: unlimited), got {slots!r}"
+            f"pool {name!r}: slots must be a whole number from 0 to {MAX_SLOTS} "
+            f"(or -1: unlimited), got {slots!r}"
         )
+
+
+def _name_filters(pattern: str | None, prefix: str | None) -> list[ColumnElement[bool]]:
+    found = (contains(Pool.pool, pattern), starts_with(Pool.pool, prefix))
+    return [condition for condition in found if condition is not None]

@@ -174,6 +174,46 @@ def trigger_run(
     `DagNotFound` for a DAG with no stored structure and `DagRunAlreadyExists` when the run id
     or the logical date is taken.
     """
+    when = _aware(logical_date) if logical_date is not None else now
+    request = ManualTrigger(
+        logical_date=when,
+        run_after=when,
+        run_id=run_id or DagRunType.MANUAL.generate_run_id(when.astimezone(dt.UTC).isoformat()),
+        conf=conf,
+        triggered_by=triggered_by,
+        note=note,
+    )
+    return trigger_manual_run(session, dag_id, request, now=now)
+
+
+@dataclass(frozen=True)
+class ManualTrigger:
+    """What a user asks for when triggering a run (Airflow's trigger body).
+
+    Without a logical date the run has none and no data interval (Airflow 3). With one, the data
+    interval is `data_interval` or else the timetable's manual interval for that date.
+    `run_after` defaults to `now`; `run_id` to the timetable's manual run id for `run_after`.
+    """
+
+    logical_date: dt.datetime | None = None
+    run_after: dt.datetime | None = None
+    data_interval: tuple[dt.datetime, dt.datetime] | None = None
+    run_id: str | None = None
+    conf: Mapping[str, Any] | None = None
+    triggered_by: str = "cli"
+    note: str | None = None
+
+
+def trigger_manual_run(
+    session: Session, dag_id: str, request: ManualTrigger, *, now: dt.datetime
+) -> DagRun:
+    """Create the queued manual run `request` describes, with one TI per task of the DAG's
+    newest version.
+
+    `conf` is validated against the DAG's params (`ParamValidationError` names the param).
+    Raises `DagNotFound` for a DAG with no stored structure and `DagRunAlreadyExists` when the
+    run id or the logical date is taken.
+    """
     from slipstream.core.exceptions import DagNotFound
     from slipstream.db.store.serialized_dags import latest_serialized_dag
     from slipstream.sdk.params import validate_conf
@@ -182,22 +222,51 @@ def trigger_run(
     if found is None:
         raise DagNotFound(f"Dag id {dag_id} not found: it cannot be triggered")
     serialized_id, dag = found
-    validate_conf(dag.params, conf)
-    when = _aware(logical_date) if logical_date is not None else now
-    interval = dag.timetable.infer_manual_data_interval(run_after=_pendulum(when))
-    new = NewRun(
-        run_id=run_id or DagRunType.MANUAL.generate_run_id(when.astimezone(dt.UTC).isoformat()),
-        run_type=DagRunType.MANUAL.value,
-        run_after=when,
-        logical_date=when,
-        data_interval_start=interval.start,
-        data_interval_end=interval.end,
-        conf=conf,
-        triggered_by=triggered_by,
-        note=note,
-    )
+    validate_conf(dag.params, request.conf)
+    new = _manual_run(dag, request, now)
     _refuse_duplicate(session, dag_id, new)
     return create_run(session, dag, serialized_id, new, now=now)
+
+
+def _manual_run(dag: SerializedDAG, request: ManualTrigger, now: dt.datetime) -> NewRun:
+    logical_date = None if request.logical_date is None else _aware(request.logical_date)
+    run_after = _aware(request.run_after) if request.run_after is not None else now
+    start = end = None
+    if request.data_interval is not None:
+        start, end = (_aware(when) for when in request.data_interval)
+    elif logical_date is not None:
+        interval = dag.timetable.infer_manual_data_interval(run_after=_pendulum(logical_date))
+        start, end = interval.start, interval.end
+    run_id = request.run_id or _manual_run_id(dag, run_after, start, end)
+    return NewRun(
+        run_id=run_id,
+        run_type=DagRunType.MANUAL.value,
+        run_after=run_after,
+        logical_date=logical_date,
+        data_interval_start=start if logical_date is not None else None,
+        data_interval_end=end if logical_date is not None else None,
+        conf=request.conf,
+        triggered_by=request.triggered_by,
+        note=request.note,
+    )
+
+
+def _manual_run_id(
+    dag: SerializedDAG,
+    run_after: dt.datetime,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+) -> str:
+    from slipstream.timetables.base import DataInterval
+
+    interval = None
+    if start is not None and end is not None:
+        interval = DataInterval(_pendulum(start), _pendulum(end))
+    return str(
+        dag.timetable.generate_run_id(
+            DagRunType.MANUAL, run_after=_pendulum(run_after), data_interval=interval
+        )
+    )
 
 
 def _refuse_duplicate(session: Session, dag_id: str, new: NewRun) -> None:
@@ -205,6 +274,8 @@ def _refuse_duplicate(session: Session, dag_id: str, new: NewRun) -> None:
 
     if get_run(session, dag_id, new.run_id) is not None:
         raise DagRunAlreadyExists(f"A run {new.run_id} of DAG {dag_id} already exists")
+    if new.logical_date is None:
+        return
     taken = session.scalar(
         select(DagRun.run_id).where(
             DagRun.dag_id == dag_id, DagRun.logical_date == new.logical_date

@@ -3,7 +3,9 @@
 A version row is immutable once written: the DAG processor adds a new one (version number + 1)
 only when a DAG's `dag_hash` changes, and a run keeps pointing at the version it started with.
 Because rows never change, `serialized_dag_by_id` keeps the deserialized DAGs it has read in a
-small per-engine cache (a scheduler asks for the same few versions over and over).
+small per-engine cache (a scheduler asks for the same few versions over and over), and
+`latest_summaries` keeps the few facts a DAG listing shows of each version (display name, kind
+of schedule, task limits) in another, so listing a thousand DAGs never deserializes them all.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -27,14 +29,20 @@ if TYPE_CHECKING:
 __all__ = [
     "CACHE_SIZE",
     "DagVersion",
+    "StoredVersion",
+    "VersionSummary",
     "add_version",
     "clear_cache",
+    "get_version",
     "latest_serialized_dag",
+    "latest_summaries",
     "latest_versions",
+    "newest_display_names",
     "serialized_dag_by_id",
 ]
 
 CACHE_SIZE = 256
+SUMMARY_CACHE_SIZE = 8192
 
 
 @dataclass(frozen=True)
@@ -47,34 +55,151 @@ class DagVersion:
     dag_hash: str
 
 
+@dataclass(frozen=True)
+class StoredVersion:
+    """One stored version as the API shows it: its identity, where it came from, and when."""
+
+    id: int
+    dag_id: str
+    version_number: int
+    fileloc: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class VersionSummary:
+    """What a DAG listing shows of a DAG's newest version, read from its data once."""
+
+    version: StoredVersion
+    display_name: str
+    periodic: bool
+    """Its timetable repeats (Airflow's `timetable.periodic`)."""
+    schedulable: bool
+    """The scheduler creates runs for it at all (`timetable.can_be_scheduled`)."""
+    partitioned: bool
+    has_task_concurrency_limits: bool
+    """A task sets `max_active_tis_per_dag` or `max_active_tis_per_dagrun`."""
+
+    @property
+    def backfillable(self) -> bool:
+        """Whether `dags backfill` accepts the DAG: a repeating time-based schedule."""
+        return self.periodic and self.schedulable
+
+
 def latest_versions(session: Session, dag_ids: Collection[str]) -> dict[str, DagVersion]:
     """The newest version of each of these DAGs that has one."""
     if not dag_ids:
         return {}
-    newest = (
-        select(
-            SerializedDagModel.dag_id.label("dag_id"),
-            func.max(SerializedDagModel.version_number).label("version_number"),
-        )
-        .where(SerializedDagModel.dag_id.in_(list(dag_ids)))
-        .group_by(SerializedDagModel.dag_id)
-        .subquery()
-    )
     rows = session.execute(
-        select(
+        _newest_of(
+            dag_ids,
             SerializedDagModel.id,
             SerializedDagModel.dag_id,
             SerializedDagModel.version_number,
             SerializedDagModel.dag_hash,
-        ).join(
-            newest,
-            (SerializedDagModel.dag_id == newest.c.dag_id)
-            & (SerializedDagModel.version_number == newest.c.version_number),
         )
     )
     return {
         row.dag_id: DagVersion(row.id, row.dag_id, row.version_number, row.dag_hash) for row in rows
     }
+
+
+def newest_display_names() -> Any:
+    """A subquery of `(dag_id, display_name)`: each DAG's display name in its newest version,
+    for listings to filter and sort by (NULL when the data names none)."""
+    name = SerializedDagModel.data[("dag", "dag_display_name")].as_string()
+    return _newest_of(None, SerializedDagModel.dag_id, name.label("display_name")).subquery()
+
+
+def _newest_of(dag_ids: Collection[str] | None, *columns: Any) -> Any:
+    """`columns` of the newest version of each DAG (of `dag_ids`, or of all)."""
+    newest = select(
+        SerializedDagModel.dag_id.label("dag_id"),
+        func.max(SerializedDagModel.version_number).label("version_number"),
+    )
+    if dag_ids is not None:
+        newest = newest.where(SerializedDagModel.dag_id.in_(list(dag_ids)))
+    subquery = newest.group_by(SerializedDagModel.dag_id).subquery()
+    return select(*columns).join(
+        subquery,
+        (SerializedDagModel.dag_id == subquery.c.dag_id)
+        & (SerializedDagModel.version_number == subquery.c.version_number),
+    )
+
+
+def get_version(
+    session: Session, dag_id: str, version_number: int | None = None
+) -> StoredVersion | None:
+    """Version `version_number` of `dag_id` (its newest when None), or None if there is none."""
+    query = select(*_STORED_COLUMNS).where(SerializedDagModel.dag_id == dag_id)
+    if version_number is None:
+        query = query.order_by(SerializedDagModel.version_number.desc()).limit(1)
+    else:
+        query = query.where(SerializedDagModel.version_number == version_number)
+    row = session.execute(query).first()
+    return None if row is None else StoredVersion(*row)
+
+
+def latest_summaries(session: Session, dag_ids: Collection[str]) -> dict[str, VersionSummary]:
+    """A summary of the newest version of each of these DAGs that has one.
+
+    Two queries at most whatever the number of DAGs: the newest versions, then the data of
+    those not summarized before (versions never change, so summaries are cached).
+    """
+    if not dag_ids:
+        return {}
+    versions = [
+        StoredVersion(*row) for row in session.execute(_newest_of(dag_ids, *_STORED_COLUMNS))
+    ]
+    cache = _summary_cache_for(session)
+    found = {v.id: s for v in versions if (s := cache.get(v.id)) is not None}
+    missing = {v.id: v for v in versions if v.id not in found}
+    if missing:
+        rows = session.execute(
+            select(SerializedDagModel.id, SerializedDagModel.data).where(
+                SerializedDagModel.id.in_(list(missing))
+            )
+        )
+        for version_id, data in rows:
+            summary = _summarize(missing[version_id], data)
+            cache.put(version_id, summary)
+            found[version_id] = summary
+    return {v.dag_id: found[v.id] for v in versions}
+
+
+def _summarize(version: StoredVersion, data: Any) -> VersionSummary:
+    record = data.get("dag") if isinstance(data, dict) else None
+    record = record if isinstance(record, dict) else {}
+    periodic, schedulable, partitioned = _schedule_kind(record.get("timetable"))
+    tasks = [t for t in record.get("tasks") or () if isinstance(t, dict)]
+    return VersionSummary(
+        version=version,
+        display_name=str(record.get("dag_display_name") or version.dag_id),
+        periodic=periodic,
+        schedulable=schedulable,
+        partitioned=partitioned,
+        has_task_concurrency_limits=any(
+            t.get("max_active_tis_per_dag") is not None
+            or t.get("max_active_tis_per_dagrun") is not None
+            for t in tasks
+        ),
+    )
+
+
+def _schedule_kind(encoded: Any) -> tuple[bool, bool, bool]:
+    """(periodic, can be scheduled, partitioned) of a stored timetable; all False when the
+    timetable cannot be read here (a custom class this process cannot import)."""
+    from slipstream.timetables import deserialize_timetable
+
+    try:
+        timetable = deserialize_timetable(dict(encoded))
+    except Exception:
+        return False, False, False
+    return (
+        bool(getattr(timetable, "periodic", True)),
+        bool(getattr(timetable, "can_be_scheduled", True)),
+        bool(getattr(timetable, "partitioned", False)),
+    )
 
 
 def add_version(
@@ -139,25 +264,29 @@ def serialized_dag_by_id(session: Session, version_id: int) -> SerializedDAG | N
 
 
 def clear_cache() -> None:
-    """Forget every cached DAG (after `slipstream db reset`, in tests)."""
+    """Forget every cached DAG and summary (after `slipstream db reset`, in tests)."""
     with _CACHES_LOCK:
         _CACHES.clear()
+        _SUMMARY_CACHES.clear()
 
 
-class _LruCache:
+V = TypeVar("V")
+
+
+class _LruCache(Generic[V]):
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[int, SerializedDAG] = OrderedDict()
+        self._items: OrderedDict[int, V] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: int) -> SerializedDAG | None:
+    def get(self, key: int) -> V | None:
         with self._lock:
             value = self._items.get(key)
             if value is not None:
                 self._items.move_to_end(key)
             return value
 
-    def put(self, key: int, value: SerializedDAG) -> None:
+    def put(self, key: int, value: V) -> None:
         with self._lock:
             self._items[key] = value
             self._items.move_to_end(key)
@@ -167,14 +296,35 @@ class _LruCache:
 
 # Version ids are only unique within one database: one cache per connection pool (an engine and
 # the option-engines derived from it share theirs), gone with the pool.
-_CACHES: weakref.WeakKeyDictionary[Any, _LruCache] = weakref.WeakKeyDictionary()
+_CACHES: weakref.WeakKeyDictionary[Any, _LruCache[SerializedDAG]] = weakref.WeakKeyDictionary()
+_SUMMARY_CACHES: weakref.WeakKeyDictionary[Any, _LruCache[VersionSummary]] = (
+    weakref.WeakKeyDictionary()
+)
 _CACHES_LOCK = threading.Lock()
 
 
-def _cache_for(session: Session) -> _LruCache:
+def _cache_for(session: Session) -> _LruCache[SerializedDAG]:
     key = session.get_bind().engine.pool
     with _CACHES_LOCK:
         cache = _CACHES.get(key)
         if cache is None:
             cache = _CACHES[key] = _LruCache(CACHE_SIZE)
         return cache
+
+
+def _summary_cache_for(session: Session) -> _LruCache[VersionSummary]:
+    key = session.get_bind().engine.pool
+    with _CACHES_LOCK:
+        cache = _SUMMARY_CACHES.get(key)
+        if cache is None:
+            cache = _SUMMARY_CACHES[key] = _LruCache(SUMMARY_CACHE_SIZE)
+        return cache
+
+
+_STORED_COLUMNS = (
+    SerializedDagModel.id,
+    SerializedDagModel.dag_id,
+    SerializedDagModel.version_number,
+    SerializedDagModel.fileloc,
+    SerializedDagModel.created_at,
+)

@@ -15,7 +15,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, case, exists, func, insert, literal, or_, select, update
+from sqlalchemy import bindparam, case, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from slipstream.core.states import DagRunState, TaskInstanceState
@@ -25,7 +25,6 @@ from slipstream.db.models import (
     Pool,
     SerializedDagModel,
     TaskInstance,
-    TaskInstanceHistory,
 )
 
 if TYPE_CHECKING:
@@ -551,6 +550,7 @@ class Cleared:
     task_id: str
     map_index: int
     state: str | None
+    ti_id: int = -1
 
 
 def clear(
@@ -567,7 +567,7 @@ def clear(
     only_failed: bool = False,
     dry_run: bool = False,
 ) -> list[Cleared]:
-    """Clear TIs so they run again, as Airflow's `tasks clear` does.
+    """Clear TIs so they run again, as Airflow's `tasks clear` does (see `ti_clearing`).
 
     Selects the tasks (plus, on request, everything downstream/upstream of them in each run's
     DAG version) in the given runs (all runs of the DAG when `run_ids` is None, optionally by
@@ -576,29 +576,19 @@ def clear(
     stops) and gets a fresh try budget: `max_tries = try_number + retries`. Finished runs go
     back to queued; running ones are marked for scheduling.
     """
-    runs = _runs_for_clear(session, dag_id, run_ids, start_date, end_date)
-    chosen: list[tuple[int, str, int, str | None, int, int]] = []
-    for serialized_id, group in _by_version(runs).items():
-        dag = _serialized(session, serialized_id)
-        wanted = _with_relatives(dag, task_ids, downstream=downstream, upstream=upstream)
-        rows = session.execute(
-            select(TI.id, TI.task_id, TI.map_index, TI.state, TI.try_number, TI.dag_run_id).where(
-                TI.dag_run_id.in_([r.id for r in group]), TI.task_id.in_(sorted(wanted))
-            )
-        ).all()
-        for row in rows:
-            if only_failed and row[3] not in (S.FAILED.value, S.UPSTREAM_FAILED.value):
-                continue
-            retries = dag.task_dict[row[1]].retries if dag and row[1] in dag.task_dict else 0
-            chosen.append((row[0], row[1], row[2], row[3], row[5], retries))
-    by_run = {r.id: r for r in runs}
-    cleared = [Cleared(dag_id, by_run[c[4]].run_id, c[1], c[2], c[3]) for c in chosen]
-    if dry_run or not chosen:
-        return cleared
-    _record_history(session, [c[0] for c in chosen])
-    _reset(session, chosen, now=now)
-    _requeue_runs(session, [by_run[i] for i in {c[4] for c in chosen}], now=now)
-    return cleared
+    from slipstream.db.store.ti_clearing import ClearScope, clear_scope
+
+    failed = (S.FAILED.value, S.UPSTREAM_FAILED.value)
+    scope = ClearScope(
+        task_ids=task_ids,
+        run_ids=run_ids,
+        start_date=start_date,
+        end_date=end_date,
+        upstream=upstream,
+        downstream=downstream,
+        states=failed if only_failed else None,
+    )
+    return clear_scope(session, dag_id, scope, now=now, dry_run=dry_run)
 
 
 def mark_state(
@@ -644,30 +634,6 @@ def mark_state(
     return ids
 
 
-def _runs_for_clear(
-    session: Session,
-    dag_id: str,
-    run_ids: Collection[str] | None,
-    start_date: dt.datetime | None,
-    end_date: dt.datetime | None,
-) -> list[DagRun]:
-    query = select(DagRun).where(DagRun.dag_id == dag_id)
-    if run_ids is not None:
-        query = query.where(DagRun.run_id.in_(list(run_ids)))
-    if start_date is not None:
-        query = query.where(DagRun.logical_date >= start_date)
-    if end_date is not None:
-        query = query.where(DagRun.logical_date <= end_date)
-    return list(session.scalars(query))
-
-
-def _by_version(runs: Iterable[DagRun]) -> dict[int | None, list[DagRun]]:
-    out: dict[int | None, list[DagRun]] = {}
-    for run in runs:
-        out.setdefault(run.serialized_dag_id, []).append(run)
-    return out
-
-
 def _with_relatives(
     dag: SerializedDAG | None, task_ids: Collection[str], *, downstream: bool, upstream: bool
 ) -> set[str]:
@@ -684,65 +650,6 @@ def _with_relatives(
         if upstream:
             wanted |= upstream_closure(dag.task_dict, task_id)
     return wanted
-
-
-def _record_history(session: Session, ti_ids: list[int]) -> None:
-    """Copy tried TIs into `task_instance_history`, once per try."""
-    columns = (
-        "dag_id", "run_id", "task_id", "map_index", "try_number", "state", "start_date",
-        "end_date", "duration", "hostname", "pid", "queue", "pool", "priority_weight",
-        "operator", "executor",
-    )  # fmt: skip
-    H = TaskInstanceHistory
-    for chunk in _chunks(sorted(ti_ids)):
-        already = exists().where(H.task_instance_id == TI.id, H.try_number == TI.try_number)
-        source = select(TI.id, *(getattr(TI, c) for c in columns)).where(
-            TI.id.in_(chunk), TI.try_number > 0, TI.state.is_not(None), ~already
-        )
-        session.execute(insert(H).from_select(["task_instance_id", *columns], source))
-
-
-def _reset(
-    session: Session, chosen: list[tuple[int, str, int, str | None, int, int]], *, now: dt.datetime
-) -> None:
-    groups: dict[tuple[bool, int], list[int]] = {}
-    for ti_id, _task, _index, state, _run, retries in chosen:
-        groups.setdefault((state == S.RUNNING.value, retries), []).append(ti_id)
-    for (running, retries), ids in groups.items():
-        values: dict[str, Any] = {
-            "state": S.RESTARTING.value if running else None,
-            "max_tries": TI.try_number + retries,
-            "next_try_at": None,
-            "updated_at": now,
-        }
-        if not running:
-            values.update(
-                queue_token=None, start_date=None, end_date=None, duration=None,
-                first_reschedule_date=None,
-            )  # fmt: skip
-        _update(session, ids, None, **values)
-
-
-def _requeue_runs(session: Session, runs: list[DagRun], *, now: dt.datetime) -> None:
-    finished = [r.id for r in runs if r.state in (DagRunState.SUCCESS, DagRunState.FAILED)]
-    active = [r.id for r in runs if r.id not in set(finished)]
-    if finished:
-        session.execute(
-            _nosync(DagRun)
-            .where(DagRun.id.in_(finished))
-            .values(
-                state=DagRunState.QUEUED.value,
-                queued_at=now,
-                start_date=None,
-                end_date=None,
-                last_scheduling_decision=None,
-                clear_number=DagRun.clear_number + 1,
-                needs_scheduling=True,
-                updated_at=now,
-            )
-        )
-    if active:
-        session.execute(_nosync(DagRun).where(DagRun.id.in_(active)).values(needs_scheduling=True))
 
 
 def _serialized(session: Session, serialized_id: int | None) -> SerializedDAG | None:
@@ -815,26 +722,15 @@ def clear_in_states(
     Selects like `clear` (tasks plus relatives in each run's DAG version, runs by id or logical
     date) and resets the chosen TIs the same way.
     """
-    runs = _runs_for_clear(session, dag_id, run_ids, start_date, end_date)
-    chosen: list[tuple[int, str, int, str | None, int, int]] = []
-    for serialized_id, group in _by_version(runs).items():
-        dag = _serialized(session, serialized_id)
-        wanted = _with_relatives(dag, task_ids, downstream=downstream, upstream=upstream)
-        rows = session.execute(
-            select(TI.id, TI.task_id, TI.map_index, TI.state, TI.dag_run_id).where(
-                TI.dag_run_id.in_([r.id for r in group]),
-                TI.task_id.in_(sorted(wanted)),
-                _state_in(states),
-            )
-        ).all()
-        for ti_id, task_id, map_index, state, run_pk in rows:
-            retries = dag.task_dict[task_id].retries if dag and task_id in dag.task_dict else 0
-            chosen.append((ti_id, task_id, map_index, state, run_pk, retries))
-    by_run = {r.id: r for r in runs}
-    cleared = [Cleared(dag_id, by_run[c[4]].run_id, c[1], c[2], c[3]) for c in chosen]
-    if dry_run or not chosen:
-        return cleared
-    _record_history(session, [c[0] for c in chosen])
-    _reset(session, chosen, now=now)
-    _requeue_runs(session, [by_run[i] for i in {c[4] for c in chosen}], now=now)
-    return cleared
+    from slipstream.db.store.ti_clearing import ClearScope, clear_scope
+
+    scope = ClearScope(
+        task_ids=task_ids,
+        run_ids=run_ids,
+        start_date=start_date,
+        end_date=end_date,
+        upstream=upstream,
+        downstream=downstream,
+        states=states,
+    )
+    return clear_scope(session, dag_id, scope, now=now, dry_run=dry_run)

@@ -4,34 +4,44 @@ and connections to running tasks from here.
 
 Values are strings, as in Airflow; `import_variables` stores non-string values as JSON. Rows
 written by other tools with `is_encrypted` false are read as plain text. Functions that encrypt or
-decrypt take the `Config` whose key to use (default: `get_config()`).
+decrypt take the `Config` whose key to use (default: `get_config()`). The REST API reads them as
+`StoredVariable`s, a page at a time (`find_variables`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, Select, String, cast, delete, null, select
 from sqlalchemy.orm import Session
 
 from slipstream.core.exceptions import AirflowBadRequest
 from slipstream.db.models import ID_LENGTH, Variable
+from slipstream.db.store import AlreadyExistsError
 from slipstream.db.store._crypto import decrypt, encrypt
 from slipstream.db.store._sql import upsert
+from slipstream.db.store.paging import Page, paged, total_of
+from slipstream.db.store.text_patterns import contains, starts_with
 
 if TYPE_CHECKING:
     from slipstream.config import Config
     from slipstream.db.engine import Database
 
 __all__ = [
+    "ORDER_FIELDS",
     "DbSecretsBackend",
     "ImportResult",
+    "StoredVariable",
     "VariableEntry",
+    "add_variable",
     "delete_variable",
+    "existing_variable_keys",
     "export_variables",
+    "find_variables",
+    "get_stored_variable",
     "get_variable",
     "get_variable_entry",
     "import_variables",
@@ -40,6 +50,16 @@ __all__ = [
 ]
 
 OnExisting = Literal["overwrite", "skip", "fail"]
+
+ORDER_FIELDS: dict[str, Any] = {
+    "key": Variable.key,
+    "id": Variable.id,
+    "_val": Variable.val,
+    "description": Variable.description,
+    "is_encrypted": Variable.is_encrypted,
+    "team_name": cast(null(), String),  # no teams here: every variable has none
+}
+"""What `find_variables` sorts by: Airflow's API field names and their columns."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +72,17 @@ class VariableEntry:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class StoredVariable:
+    """A variable as the REST API shows it: its value decrypted and whether it is stored
+    encrypted."""
+
+    key: str
+    value: str | None
+    description: str | None
+    is_encrypted: bool
 
 
 @dataclass(frozen=True)
@@ -100,6 +131,55 @@ def set_variable(
     }
     upsert(session, Variable.__table__, values, key=["key"])  # type: ignore[arg-type]
     return not existed
+
+
+def add_variable(
+    session: Session,
+    key: str,
+    value: str,
+    description: str | None = None,
+    *,
+    config: Config | None = None,
+) -> None:
+    """Create variable `key`; `AlreadyExistsError` when the key is taken."""
+    if existing_variable_keys(session, [key]):
+        raise AlreadyExistsError(f"The Variable with key: `{key}` already exists")
+    set_variable(session, key, value, description, config=config)
+
+
+def get_stored_variable(
+    session: Session, key: str, *, config: Config | None = None
+) -> StoredVariable | None:
+    """Variable `key` with its value decrypted, or None."""
+    row = session.execute(_stored_columns().where(Variable.key == key)).one_or_none()
+    return None if row is None else _stored(row, config)
+
+
+def find_variables(
+    session: Session,
+    page: Page,
+    *,
+    pattern: str | None = None,
+    prefix: str | None = None,
+    config: Config | None = None,
+) -> tuple[list[StoredVariable], int]:
+    """One page of the variables whose keys match `pattern` / `prefix` (Airflow's
+    `variable_key_pattern` / `variable_key_prefix_pattern`), and how many match in all.
+
+    The page sorts by the names of `ORDER_FIELDS`, then by id.
+    """
+    query = _stored_columns().where(*_key_filters(pattern, prefix))
+    total = total_of(query, session)
+    rows = session.execute(paged(query, page, ORDER_FIELDS, tiebreak=Variable.id))
+    return [_stored(row, config) for row in rows], total
+
+
+def existing_variable_keys(session: Session, keys: Iterable[str]) -> set[str]:
+    """Those of `keys` that name a stored variable."""
+    wanted = list(set(keys))
+    if not wanted:
+        return set()
+    return set(session.scalars(select(Variable.key).where(Variable.key.in_(wanted))))
 
 
 def delete_variable(session: Session, key: str) -> bool:
@@ -209,6 +289,23 @@ def _entry(row: Any, config: Config | None) -> VariableEntry:
     return VariableEntry(key=key, value=val, description=description)
 
 
+_STORED_COLUMNS: tuple[Any, ...] = (
+    Variable.key,
+    Variable.val,
+    Variable.description,
+    Variable.is_encrypted,
+)
+
+
+def _stored_columns() -> Select[Any]:
+    return select(*_STORED_COLUMNS)
+
+
+def _stored(row: Any, config: Config | None) -> StoredVariable:
+    entry = _entry(row, config)
+    return StoredVariable(entry.key, entry.value, entry.description, bool(row.is_encrypted))
+
+
 def _import_entry(key: str, item: Any) -> tuple[str, str | None]:
     description = None
     if isinstance(item, Mapping) and "value" in item:
@@ -222,3 +319,8 @@ def _validate_key(key: str) -> None:
         raise AirflowBadRequest("a variable needs a key")
     if len(key) > ID_LENGTH:
         raise AirflowBadRequest(f"variable key is longer than {ID_LENGTH} characters: {key!r}")
+
+
+def _key_filters(pattern: str | None, prefix: str | None) -> list[ColumnElement[bool]]:
+    found = (contains(Variable.key, pattern), starts_with(Variable.key, prefix))
+    return [condition for condition in found if condition is not None]

@@ -1,0 +1,63 @@
+"""The `*_pattern` and `*_prefix_pattern` filters of Airflow's list endpoints, as SQL conditions.
+
+- `*_pattern`: a case-insensitive substring match (`ILIKE '%term%'`), where `%` and `_` in the
+  term are wildcards as in SQL.
+- `*_prefix_pattern`: a case-sensitive "starts with" match written as a range, so an index can
+  serve it; `%` and `_` are plain characters and trailing non-alphanumeric characters of the
+  term are dropped (`s3://` matches values starting with `s3`), as Airflow does.
+
+In both, `|` separates alternatives (any may match) and `~` matches everything. A missing or
+empty pattern filters nothing: the functions return None.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, or_
+from sqlalchemy.sql.elements import ColumnElement
+
+__all__ = ["contains", "starts_with"]
+
+MATCH_ALL = "~"
+
+
+def contains(column: Any, pattern: str | None) -> ColumnElement[bool] | None:
+    """`column ILIKE '%term%'` for any term of `pattern`; None when it filters nothing."""
+    terms = _terms(pattern)
+    if terms is None:
+        return None
+    return or_(*(column.ilike(f"%{term}%") for term in terms))
+
+
+def starts_with(column: Any, pattern: str | None) -> ColumnElement[bool] | None:
+    """`column` starts with any term of `pattern` (case-sensitive); None when it filters
+    nothing."""
+    terms = _terms(pattern)
+    if terms is None:
+        return None
+    stems = [_stem(term) for term in terms]
+    if any(stem == "" for stem in stems):
+        return None
+    return or_(*(and_(column >= stem, column < _successor(stem)) for stem in stems))
+
+
+def _terms(pattern: str | None) -> list[str] | None:
+    if not pattern:
+        return None
+    terms = [term for term in pattern.split("|") if term]
+    if not terms or MATCH_ALL in terms:
+        return None
+    return terms
+
+
+def _stem(term: str) -> str:
+    end = len(term)
+    while end and not term[end - 1].isalnum():
+        end -= 1
+    return term[:end]
+
+
+def _successor(stem: str) -> str:
+    """The smallest string greater than every string starting with `stem`."""
+    return stem[:-1] + chr(ord(stem[-1]) + 1)
