@@ -181,7 +181,6 @@ class Children:
 def _run(home: Path, config: Config, api: ApiAddress, children: Children) -> None:
     from slipstream.cli.scheduler_cmd import _build_executor, _setup_logging, _stop_on_signals
     from slipstream.core.clock import SystemClock
-    from slipstream.db.migrate import migrate
     from slipstream.db.session import open_database
     from slipstream.executors.local import LocalExecutor
     from slipstream.scheduler import Scheduler, run_forever
@@ -189,7 +188,7 @@ def _run(home: Path, config: Config, api: ApiAddress, children: Children) -> Non
     _setup_logging(config)
     db = open_database(config)
     try:
-        migrate(db)
+        _migrate_apart(db)
         password = ensure_admin(db, home)
         executor = _build_executor(LocalExecutor, config, db)
         stop = threading.Event()
@@ -204,6 +203,33 @@ def _run(home: Path, config: Config, api: ApiAddress, children: Children) -> Non
         children.stop()
         db.dispose()
         click.echo("Slipstream stopped.", err=True)
+
+
+def _migrate_apart(db: Database) -> None:
+    """Migrate the database; a schema upgrade runs in a forked child, so Alembic (about 11 MB)
+    never stays loaded in this long-lived process."""
+    from slipstream.db.migrate import check, migrate
+
+    if check(db):  # at head: only the default pool is ensured, without Alembic
+        migrate(db)
+        return
+    db.dispose()  # the child opens connections of its own
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            db.after_fork()
+            migrate(db)
+            code = 0
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise click.ClickException("Migrating the metadata database failed (see above)")
 
 
 def ensure_admin(db: Database, home: Path) -> str | None:

@@ -58,7 +58,8 @@ def migrate(db: Database, *, default_pool_slots: int | None = None) -> None:
     """
     slots = _default_pool_slots() if default_pool_slots is None else default_pool_slots
     with _migration_transaction(db) as connection:
-        _upgrade(connection)
+        if _revision_of(connection) != HEAD_REVISION:  # at head, Alembic is not even imported
+            _upgrade(connection)
         _ensure_default_pool(connection, slots)
 
 
@@ -79,9 +80,16 @@ def reset(db: Database, *, default_pool_slots: int | None = None) -> None:
 def current_revision(db: Database) -> str | None:
     """The revision the database is at, or None when it was never migrated."""
     with db.engine.connect() as connection:
-        if not inspect(connection).has_table(VERSION_TABLE):
-            return None
-        return connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+        return _revision_of(connection)
+
+
+def _revision_of(connection: Connection) -> str | None:
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return None
+    revision: str | None = connection.execute(
+        text(f"SELECT version_num FROM {VERSION_TABLE}")
+    ).scalar()
+    return revision
 
 
 def head_revision() -> str:
