@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install deps run test lint format clean
+.PHONY: install deps run test lint format clean ui
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,27 +12,48 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) ui
 
-# System packages the tests need: a PostgreSQL server (tests start a throwaway one themselves).
+# The web UI (ui/, TypeScript + Vite) built into src/slipstream/ui/static, where the API server
+# serves it and the wheel picks it up. Rebuilt only when a file of ui/ is newer than the build;
+# `npm ci` only when the lock file changed.
+UI_BUILD := src/slipstream/ui/static/index.html
+UI_DEPS := ui/node_modules/.package-lock.json
+UI_SOURCES := $(shell find ui -path ui/node_modules -prune -o -type f -print 2>/dev/null)
+
+ui: $(UI_BUILD)
+
+$(UI_BUILD): $(UI_SOURCES) $(UI_DEPS)
+	cd ui && npm run build
+
+$(UI_DEPS): ui/package.json ui/package-lock.json
+	@command -v npm >/dev/null || { echo "Building the web UI needs Node.js (20.19 or newer) and npm" >&2; exit 1; }
+	cd ui && npm ci --no-audit --no-fund
+	touch $@
+
+# System packages the tests need: a PostgreSQL server (tests start a throwaway one themselves)
+# and Chromium (the UI tests drive it headless with Playwright).
 deps:
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
-			echo "Installing Debian's postgresql package (the tests start their own server)"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+			echo "Installing Debian's$$missing (the tests start their own PostgreSQL server and Chromium)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 		else \
-			echo "The tests need PostgreSQL's server binaries (/usr/lib/postgresql/*/bin/initdb)." >&2; \
-			echo "Install them as root: apt-get install postgresql" >&2; \
+			echo "The tests need Debian's$$missing (PostgreSQL's server binaries, /usr/bin/chromium)." >&2; \
+			echo "Install them as root: apt-get install$$missing" >&2; \
 			exit 1; \
 		fi; \
 	fi
 
 # Everything on this machine, with the example DAGs loaded (unpaused) next to $SLIPSTREAM_HOME/dags.
-run: $(STAMP)
+run: $(STAMP) ui
 	SLIPSTREAM__CORE__LOAD_EXAMPLES=True SLIPSTREAM__CORE__DAGS_ARE_PAUSED_AT_CREATION=False \
 		$(BIN)/slipstream standalone
 
-test: $(STAMP) deps
+test: $(STAMP) deps ui
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -48,11 +69,18 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info src/*.egg-info
+	rm -rf $(VENV) build dist *.egg-info src/*.egg-info ui/node_modules src/slipstream/ui/static
 
-.PHONY: bench bench-quick
+.PHONY: bench bench-quick bench-compare
+# Benchmarks (bench/README.md): results in bench/results/ (latest.json, latest.md and a dated copy).
+# Extra options through ARGS, e.g. `make bench ARGS="--only sched_chain20 sched_gap"`.
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(ARGS)
 
 bench-quick: $(STAMP)
-	$(BIN)/python bench/run.py --quick
+	$(BIN)/python bench/run.py --quick $(ARGS)
+
+# Slipstream and Apache Airflow (installed into bench/.airflow-venv on first use) in turns, both on
+# a throwaway PostgreSQL server (`ARGS="--db sqlite"` for SQLite on both). Takes about an hour.
+bench-compare: $(STAMP) deps
+	$(BIN)/python bench/run.py --compare $(ARGS)

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from slipstream.core.exceptions import ParamValidationError
 from slipstream.db.engine import Database
 from slipstream.db.models import DagRun, TaskInstance, TaskInstanceHistory, XCom
-from slipstream.db.store import audit, execution, jobs
+from slipstream.db.store import audit, jobs, xcoms
 from slipstream.db.store import runs as run_store
 from slipstream.sdk import DAG, Asset, Param
 from slipstream.sdk.operators.empty import EmptyOperator
@@ -369,7 +369,7 @@ def listening_scheduler(api_db: Database, tmp_path: Path) -> Iterator[socket.soc
 def test_trigger_and_clear_wake_the_scheduler_like_the_cli(
     runs: Harness, listening_scheduler: socket.socket, admin_client: TestClient
 ) -> None:
-    from slipstream.executors.base import WAKE, is_wake
+    from slipstream.core.wake import WAKE, is_wake
 
     assert admin_client.post(runs_url(), json={}).status_code == 200
     data = listening_scheduler.recv(100)
@@ -514,7 +514,7 @@ def test_delete_removes_the_run_its_task_instances_and_xcoms(
 ) -> None:
     ok = runs.run("ok", "etl")
     with api_db.begin() as session:
-        execution.xcom_set(
+        xcoms.xcom_set(
             session,
             dag_run_id=ok.id,
             dag_id="etl",
@@ -612,7 +612,7 @@ def _push(db: Database, dag_id: str, run_id: str, task_id: str, value: Any, map_
     with db.begin() as session:
         run = run_store.get_run(session, dag_id, run_id)
         assert run is not None
-        execution.xcom_set(
+        xcoms.xcom_set(
             session,
             dag_run_id=run.id,
             dag_id=dag_id,

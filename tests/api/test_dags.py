@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, func, insert, select
 
 from slipstream.db.engine import Database
-from slipstream.db.models import DagModel, DagRun, TaskInstance
+from slipstream.db.models import DagModel, DagRun, SerializedDagModel, TaskInstance
 from slipstream.db.store import audit as audit_log
 from slipstream.db.store import dags as dag_store
 from slipstream.db.store import serialized_dags
@@ -327,11 +327,13 @@ def test_delete_forgets_runs_and_is_audited(
     with_runs: Harness, api_db: Database, client_as: Client, catalog: Path
 ) -> None:
     client = client_as("user")
+    with api_db.session() as session:
+        last_id = session.scalar(select(func.max(SerializedDagModel.id)))
     response = client.delete("/api/v2/dags/etl_daily")
     assert response.status_code == 204 and response.content == b""
     with api_db.session() as session:
         assert dag_store.get_dag_model(session, "etl_daily") is None
-        for model in (DagRun, TaskInstance):
+        for model in (DagRun, TaskInstance, SerializedDagModel):
             count = select(func.count()).select_from(model).where(model.dag_id == "etl_daily")
             assert session.scalar(count) == 0
         hourly = select(func.count()).select_from(DagRun).where(DagRun.dag_id == "etl_hourly")
@@ -339,12 +341,17 @@ def test_delete_forgets_runs_and_is_audited(
     [recorded] = events(api_db, "delete_dag")
     assert recorded.owner == "user" and recorded.dag_id == "etl_daily"
     assert '"dag_run": 1' in (recorded.extra or "")
+    assert '"serialized_dag": 1' in (recorded.extra or "")
     assert client.get("/api/v2/dags/etl_daily").status_code == 404
     assert client.delete("/api/v2/dags/etl_daily").status_code == 404
-    # The file is still there: the next parse brings the DAG back, without its runs.
+    # The file is still there: the next parse brings the DAG back as a new DAG, without its runs
+    # and with its versions numbered from 1 again (as Airflow does), under an id never used.
     dag_files.parse_into(api_db, catalog, with_runs.clock.now())
     back = client.get("/api/v2/dags/etl_daily/details").json()
     assert back["latest_dag_version"]["version_number"] == 1
+    with api_db.session() as session:
+        again = serialized_dags.get_version(session, "etl_daily")
+    assert again is not None and again.id > last_id
     assert client.get("/api/v2/dags?last_dag_run_state=success").json()["dags"] == []
 
 

@@ -11,7 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from slipstream import __version__
-from slipstream.api.routes import monitor
 from slipstream.db.engine import Database
 from slipstream.db.store import jobs
 
@@ -48,9 +47,9 @@ def test_health_needs_no_login_and_reports_nothing_running(anonymous_client: Tes
 def test_live_components_are_healthy_with_their_latest_heartbeat(
     api_db: Database, anonymous_client: TestClient
 ) -> None:
-    _register(api_db, monitor.SCHEDULER_JOB, age=40)  # an older, dead scheduler
-    scheduler_beat = _register(api_db, monitor.SCHEDULER_JOB, age=2)
-    processor_beat = _register(api_db, monitor.DAG_PROCESSOR_JOB, age=1)
+    _register(api_db, jobs.SCHEDULER_JOB_TYPE, age=40)  # an older, dead scheduler
+    scheduler_beat = _register(api_db, jobs.SCHEDULER_JOB_TYPE, age=2)
+    processor_beat = _register(api_db, jobs.DAG_PROCESSOR_JOB_TYPE, age=1)
     body = _health(anonymous_client)
     assert body["scheduler"] == {
         "status": "healthy",
@@ -66,8 +65,8 @@ def test_live_components_are_healthy_with_their_latest_heartbeat(
 def test_a_heartbeat_older_than_the_threshold_is_unhealthy(
     api_db: Database, anonymous_client: TestClient
 ) -> None:
-    beat = _register(api_db, monitor.SCHEDULER_JOB, age=31)  # default threshold: 30 s
-    _register(api_db, monitor.DAG_PROCESSOR_JOB, age=45)
+    beat = _register(api_db, jobs.SCHEDULER_JOB_TYPE, age=31)  # default threshold: 30 s
+    _register(api_db, jobs.DAG_PROCESSOR_JOB_TYPE, age=45)
     body = _health(anonymous_client)
     assert body["scheduler"] == {
         "status": "unhealthy",
@@ -79,13 +78,13 @@ def test_a_heartbeat_older_than_the_threshold_is_unhealthy(
 def test_a_stopped_component_is_unhealthy_but_never_hides_a_live_one(
     api_db: Database, anonymous_client: TestClient
 ) -> None:
-    stopped = _register(api_db, monitor.SCHEDULER_JOB, age=1, ended=True)
+    stopped = _register(api_db, jobs.SCHEDULER_JOB_TYPE, age=1, ended=True)
     assert _health(anonymous_client)["scheduler"] == {
         "status": "unhealthy",
         "latest_scheduler_heartbeat": stopped.isoformat(),
     }
-    live = _register(api_db, monitor.SCHEDULER_JOB, age=3)  # older beat, but running
-    _register(api_db, monitor.SCHEDULER_JOB, age=0.5, ended=True)
+    live = _register(api_db, jobs.SCHEDULER_JOB_TYPE, age=3)  # older beat, but running
+    _register(api_db, jobs.SCHEDULER_JOB_TYPE, age=0.5, ended=True)
     assert _health(anonymous_client)["scheduler"] == {
         "status": "healthy",
         "latest_scheduler_heartbeat": live.isoformat(),
@@ -108,9 +107,9 @@ def strict_threshold_client(
 def test_the_threshold_is_the_schedulers_health_check_threshold(
     api_db: Database, strict_threshold_client: TestClient
 ) -> None:
-    _register(api_db, monitor.SCHEDULER_JOB, age=5)
+    _register(api_db, jobs.SCHEDULER_JOB_TYPE, age=5)
     assert _health(strict_threshold_client)["scheduler"]["status"] == "unhealthy"
-    _register(api_db, monitor.SCHEDULER_JOB, age=0)
+    _register(api_db, jobs.SCHEDULER_JOB_TYPE, age=0)
     assert _health(strict_threshold_client)["scheduler"]["status"] == "healthy"
 
 
@@ -130,8 +129,8 @@ def test_job_types_are_the_ones_the_components_register_with() -> None:
     from slipstream.cli.dag_processor_cmd import JOB_TYPE as PROCESSOR_JOB_TYPE
     from slipstream.scheduler.health import JOB_TYPE as SCHEDULER_JOB_TYPE
 
-    assert monitor.SCHEDULER_JOB == SCHEDULER_JOB_TYPE
-    assert monitor.DAG_PROCESSOR_JOB == PROCESSOR_JOB_TYPE
+    assert jobs.SCHEDULER_JOB_TYPE == SCHEDULER_JOB_TYPE
+    assert jobs.DAG_PROCESSOR_JOB_TYPE == PROCESSOR_JOB_TYPE
 
 
 def test_version_needs_no_login(anonymous_client: TestClient) -> None:
@@ -150,7 +149,7 @@ def test_official_client_reads_health_and_version_without_a_token(
 ) -> None:
     import airflow_client.client as af
 
-    beat = _register(api_db, monitor.SCHEDULER_JOB, age=1)
+    beat = _register(api_db, jobs.SCHEDULER_JOB_TYPE, age=1)
     with af.ApiClient(af.Configuration(host=live_api.url)) as anonymous:
         health = af.MonitorApi(anonymous).get_health()
         version = af.VersionApi(anonymous).get_version()

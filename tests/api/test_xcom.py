@@ -12,8 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from slipstream.db.engine import Database
-from slipstream.db.store import audit, execution
+from slipstream.db.store import audit
 from slipstream.db.store import runs as run_store
+from slipstream.db.store import xcoms as xcom_store
 from slipstream.sdk import DAG
 from slipstream.sdk.operators.empty import EmptyOperator
 from tests.scheduler.helpers import START, Harness
@@ -38,7 +39,7 @@ def _set(db: Database, dag_id: str, run_id: str, task_id: str, key: str, value: 
     with db.begin() as session:
         run = run_store.get_run(session, dag_id, run_id)
         assert run is not None
-        execution.xcom_set(
+        xcom_store.xcom_set(
             session,
             dag_run_id=run.id,
             dag_id=dag_id,
@@ -203,7 +204,7 @@ def test_create_entry_is_stored_as_json_and_audited(
     with api_db.session() as session:
         run = run_store.get_run(session, "etl", "r1")
         assert run is not None
-        stored = execution.xcom_get(session, run.id, "load", 2, "config")
+        stored = xcom_store.xcom_get(session, run.id, "load", 2, "config")
         events = audit.list_events(session, events=["create_xcom_entry"])
     assert stored is not None and json.loads(stored) == body["value"]
     assert len(events) == 1
@@ -249,7 +250,7 @@ def test_update_entry_changes_the_value_tasks_pull(
     with api_db.session() as session:
         run = run_store.get_run(session, "etl", "r1")
         assert run is not None
-        assert execution.xcom_get_many(session, run.id, "extract", [0, 1], "part") == [
+        assert xcom_store.xcom_get_many(session, run.id, "extract", [0, 1], "part") == [
             "0",
             '"changed"',
         ]

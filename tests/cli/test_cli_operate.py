@@ -27,7 +27,7 @@ from click.testing import CliRunner, Result
 from slipstream.cli import dags_ops, tasks_ops
 from slipstream.db.engine import Database
 from slipstream.db.models import DagRun
-from slipstream.db.store import audit
+from slipstream.db.store import audit, ti_clearing
 from slipstream.db.store import runs as run_store
 from slipstream.db.store import task_instances as ti_store
 from slipstream.db.store.serialized_dags import latest_serialized_dag
@@ -732,11 +732,11 @@ def test_store_reads_adoption_and_clearing_by_state(any_db: Database) -> None:
         ]
     with any_db.begin() as session:
         run_store.adopt_for_backfill(session, ids[one], now=NOW, conf={"size": 5})
-        cleared = ti_store.clear_in_states(
+        cleared = ti_clearing.clear_in_states(
             session, "ops", ["a", "b"], ["running"], now=NOW, dry_run=True
         )
         assert [(c.run_id, c.task_id, c.state) for c in cleared] == [(three, "a", "running")]
-        ti_store.clear_in_states(session, "ops", ["a"], ["running"], now=NOW, downstream=True)
+        ti_clearing.clear_in_states(session, "ops", ["a"], ["running"], now=NOW, downstream=True)
     with any_db.session() as session:
         adopted = run_store.get_run(session, "ops", one)
         assert adopted is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 import tomllib
@@ -10,11 +11,12 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import delete, insert, inspect, select, text
+from sqlalchemy.orm import Session
 
 from slipstream.db import migrate
 from slipstream.db.engine import Database
-from slipstream.db.models import Base
+from slipstream.db.models import Base, DagRun, SerializedDagModel
 from slipstream.db.store import pools
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,3 +147,54 @@ def test_head_revision_constant_matches_the_scripts() -> None:
     from alembic.script import ScriptDirectory
 
     assert migrate.head_revision() == ScriptDirectory(str(migrate.MIGRATIONS)).get_current_head()
+
+
+def _add_version(session: Session, dag_id: str, number: int) -> int:
+    from slipstream.db.store import serialized_dags
+
+    now = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    return serialized_dags.add_version(
+        session, dag_id=dag_id, data={}, dag_hash=f"h{number}", fileloc="", version_number=number,
+        now=now,
+    )  # fmt: skip
+
+
+def test_dag_version_ids_are_never_reused(empty_db: Database) -> None:
+    """Processes cache DAG versions by id, and deleting a DAG deletes its versions: a new
+    version must never take the id of a deleted one (SQLite needs `AUTOINCREMENT` for that)."""
+    migrate.migrate(empty_db, default_pool_slots=1)
+    with empty_db.begin() as session:
+        first, newest = _add_version(session, "a", 1), _add_version(session, "b", 1)
+    with empty_db.begin() as session:
+        session.execute(delete(SerializedDagModel).where(SerializedDagModel.id == newest))
+    with empty_db.begin() as session:
+        assert _add_version(session, "b", 1) > newest > first
+
+
+def test_migration_0004_keeps_versions_and_the_runs_using_them(tmp_path: Path) -> None:
+    """Rebuilding `serialized_dag` on SQLite keeps its rows, their ids and the runs pointing at
+    them, and from then on ids are never reused."""
+    from alembic import command
+
+    db = Database(f"sqlite:///{tmp_path}/old.db")
+    with migrate._migration_transaction(db) as connection:
+        command.upgrade(migrate._alembic_config(connection), "0003")
+    with db.begin() as session:
+        ids = [_add_version(session, "a", 1), _add_version(session, "a", 2)]
+        session.execute(
+            insert(DagRun).values(
+                dag_id="a", run_id="r", run_after=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+                run_type="manual", state="success", conf={}, serialized_dag_id=ids[1],
+            )
+        )  # fmt: skip
+    migrate.migrate(db, default_pool_slots=1)
+    assert migrate.check(db)
+    with db.begin() as session:
+        kept = session.execute(select(SerializedDagModel.id, SerializedDagModel.version_number))
+        assert sorted(kept) == [(ids[0], 1), (ids[1], 2)]
+        assert session.scalar(select(DagRun.serialized_dag_id)) == ids[1]
+        session.execute(delete(DagRun))
+        session.execute(delete(SerializedDagModel).where(SerializedDagModel.id == ids[1]))
+    with db.begin() as session:
+        assert _add_version(session, "a", 2) > ids[1]
+    db.dispose()

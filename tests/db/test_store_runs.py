@@ -12,7 +12,7 @@ from slipstream.core.exceptions import ParamValidationError
 from slipstream.db.engine import Database
 from slipstream.db.models import DagRun, TaskInstance, TaskInstanceHistory
 from slipstream.db.store import dags as dag_store
-from slipstream.db.store import runs, serialized_dags
+from slipstream.db.store import runs, serialized_dags, ti_clearing, ti_marking, ti_queueing
 from slipstream.db.store import task_instances as tis
 from slipstream.sdk import DAG, Param
 from slipstream.sdk.operators.empty import EmptyOperator
@@ -128,9 +128,9 @@ def test_bulk_changes_are_guarded_by_state(any_db: Database) -> None:
     with any_db.begin() as session:
         assert tis.schedule(session, ids, now=NOW) == 4
         assert tis.schedule(session, ids, now=NOW) == 0  # only TIs without a state
-        queued = tis.queue(session, ids[:2], "7:abc", now=NOW)
+        queued = ti_queueing.queue(session, ids[:2], "7:abc", now=NOW)
         assert queued == set(ids[:2])
-        assert tis.queue(session, ids[:2], "8:def", now=NOW) == set()  # already queued
+        assert ti_queueing.queue(session, ids[:2], "8:def", now=NOW) == set()  # already queued
         changed = tis.set_state(session, ids, "failed", now=NOW, from_states=["scheduled"])
         assert changed == 2
     rows = {r.id: r for r in ti_rows(any_db, run.run_id).values()}
@@ -169,11 +169,13 @@ def test_clear_upstream_resets_budget_and_keeps_history(any_db: Database) -> Non
             tis.set_state(session, [r.id], "success", now=NOW)
         runs.set_run_state(session, run, "success", now=NOW)
     with any_db.begin() as session:
-        preview = tis.clear(session, "diamond", ["left"], upstream=True, now=NOW, dry_run=True)
+        preview = ti_clearing.clear(
+            session, "diamond", ["left"], upstream=True, now=NOW, dry_run=True
+        )
         assert sorted(c.task_id for c in preview) == ["left", "top"]
     assert ti_rows(any_db, run.run_id)["left"].state == "success"  # dry run changed nothing
     with any_db.begin() as session:
-        cleared = tis.clear(session, "diamond", ["left"], upstream=True, now=NOW)
+        cleared = ti_clearing.clear(session, "diamond", ["left"], upstream=True, now=NOW)
         assert {(c.task_id, c.state) for c in cleared} == {("left", "success"), ("top", "success")}
         history = session.scalars(select(TaskInstanceHistory.task_id)).all()
         assert sorted(history) == ["left", "top"]
@@ -190,7 +192,7 @@ def test_mark_state_with_downstream(any_db: Database) -> None:
     store_dag(any_db, diamond())
     run = trigger(any_db)
     with any_db.begin() as session:
-        changed = tis.mark_state(
+        changed = ti_marking.mark_state(
             session, "diamond", run.run_id, ["left"], "failed", downstream=True, now=NOW
         )
     assert len(changed) == 2
@@ -204,17 +206,20 @@ def test_orphaned_and_stuck_queued_tis_go_back(any_db: Database) -> None:
     rows = ti_rows(any_db, run.run_id)
     with any_db.begin() as session:
         tis.schedule(session, [rows["top"].id, rows["left"].id, rows["right"].id], now=NOW)
-        tis.queue(session, [rows["top"].id], "1:aaa", now=NOW)
-        tis.queue(session, [rows["left"].id], "2:bbb", now=NOW - dt.timedelta(hours=1))
-        assert tis.reset_orphaned_queued(session, {1}, owner=3, now=NOW) == 1
+        ti_queueing.queue(session, [rows["top"].id], "1:aaa", now=NOW)
+        ti_queueing.queue(session, [rows["left"].id], "2:bbb", now=NOW - dt.timedelta(hours=1))
+        assert ti_queueing.reset_orphaned_queued(session, {1}, owner=3, now=NOW) == 1
         assert (
-            tis.requeue_stuck(
+            ti_queueing.requeue_stuck(
                 session, queued_before=NOW - dt.timedelta(minutes=10), owner=3, now=NOW
             )
             == 0
         )
         assert (
-            tis.requeue_stuck(session, queued_before=NOW + dt.timedelta(1), owner=3, now=NOW) == 1
+            ti_queueing.requeue_stuck(
+                session, queued_before=NOW + dt.timedelta(1), owner=3, now=NOW
+            )
+            == 1
         )
     after = ti_rows(any_db, run.run_id)
     assert after["left"].state == "scheduled" and after["left"].queue_token.startswith("3:")  # type: ignore[union-attr]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from slipstream.db.engine import Database
-from slipstream.db.store import execution
+from slipstream.db.store import stale_tries
 from slipstream.executors.local import LocalExecutor
 from slipstream.supervisor.log_files import try_log_path
 
@@ -115,7 +115,7 @@ def test_a_killed_supervisor_leaves_a_stale_heartbeat_for_the_scheduler_to_reap(
 
     cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=2)
     with sqlite_db.begin() as session:
-        reaped = execution.reap_stale_running(session, cutoff)
+        reaped = stale_tries.reap_stale_running(session, cutoff)
     assert reaped == [workload.ti_id]
     assert get_ti(sqlite_db, workload.ti_id).state == "up_for_retry"
 

@@ -19,7 +19,7 @@ from slipstream.db.models import (
     TaskReschedule,
     XCom,
 )
-from slipstream.db.store import execution
+from slipstream.db.store import asset_events, execution, serialized_dags, stale_tries, xcoms
 
 from .helpers import SeededRun, expand, get_ti, queue_ti, seed_run, set_ti, write_dag
 
@@ -167,24 +167,25 @@ def test_xcoms_single_many_and_mapped(any_db: Database, tmp_path: Path) -> None:
     ids = expand(any_db, run, "second", 3)
     common = dict(dag_run_id=run.dag_run_id, dag_id="store_dag", run_id="manual__test", now=NOW)
     with any_db.begin() as session:
-        execution.xcom_set(session, task_id="first", map_index=-1, key="k", value="1", **common)
-        execution.xcom_set(session, task_id="first", map_index=-1, key="k", value="2", **common)
+        xcoms.xcom_set(session, task_id="first", map_index=-1, key="k", value="1", **common)
+        xcoms.xcom_set(session, task_id="first", map_index=-1, key="k", value="2", **common)
         for i in (0, 2):
-            execution.xcom_set(
+            xcoms.xcom_set(
                 session, task_id="second", map_index=i, key="return_value", value=str(i), **common
             )
     with any_db.session() as session:
-        assert execution.xcom_get(session, run.dag_run_id, "first", -1, "k") == "2"
-        assert execution.xcom_get(session, run.dag_run_id, "first", -1, "other") is None
-        assert execution.xcom_get_mapped(session, run.dag_run_id, "second", "return_value") == [
+        assert xcoms.xcom_get(session, run.dag_run_id, "first", -1, "k") == "2"
+        assert xcoms.xcom_get(session, run.dag_run_id, "first", -1, "other") is None
+        assert xcoms.xcom_get_mapped(session, run.dag_run_id, "second", "return_value") == [
             "0",
             None,
             "2",
         ]
-        assert execution.xcom_get_mapped(session, run.dag_run_id, "third", "return_value") is None
-        assert execution.xcom_get_many(
-            session, run.dag_run_id, "second", [2, 0], "return_value"
-        ) == ["2", "0"]
+        assert xcoms.xcom_get_mapped(session, run.dag_run_id, "third", "return_value") is None
+        assert xcoms.xcom_get_many(session, run.dag_run_id, "second", [2, 0], "return_value") == [
+            "2",
+            "0",
+        ]
     assert len(ids) == 3
 
     # a retry starts without the XComs of the previous try
@@ -245,7 +246,7 @@ def test_success_records_asset_events_and_queues_scheduled_dags(
         rows = session.query(AssetEvent).order_by(AssetEvent.id)
         assert [(e.extra, e.source_task_id) for e in rows] == [({"n": 1}, "first"), ({}, "first")]
         assert [q.target_dag_id for q in session.query(AssetDagRunQueue)] == ["consumer"]
-        found = execution.asset_events_for(session, ["s3://known"])
+        found = asset_events.asset_events_for(session, ["s3://known"])
         assert [e["extra"] for e in found["s3://known"]] == [{"n": 1}]
 
 
@@ -261,7 +262,7 @@ def test_reap_stale_running_retries_or_fails_by_the_serialized_policy(
     reap_at = NOW + dt.timedelta(minutes=11)
 
     with any_db.begin() as session:
-        reaped = execution.reap_stale_running(session, cutoff, now=reap_at)
+        reaped = stale_tries.reap_stale_running(session, cutoff, now=reap_at)
     assert reaped == sorted([first.ti_id, third.ti_id])
 
     ti = get_ti(any_db, first.ti_id)
@@ -275,7 +276,7 @@ def test_reap_stale_running_retries_or_fails_by_the_serialized_policy(
     with any_db.session() as session:
         assert session.query(TaskInstanceHistory).count() == 2
     with any_db.begin() as session:
-        assert execution.reap_stale_running(session, cutoff, now=reap_at) == []
+        assert stale_tries.reap_stale_running(session, cutoff, now=reap_at) == []
 
 
 def test_in_flight_status_and_run_reads(any_db: Database, tmp_path: Path) -> None:
@@ -292,6 +293,8 @@ def test_in_flight_status_and_run_reads(any_db: Database, tmp_path: Path) -> Non
             "second",
             "third",
         ]
-        data = execution.serialized_dag_data(session, serialized_dag_id=None, dag_id="store_dag")
+        data = serialized_dags.serialized_dag_data(
+            session, serialized_dag_id=None, dag_id="store_dag"
+        )
         assert data is not None and data["dag"]["dag_id"] == "store_dag"
         assert execution.ti_state(session, claimed.ti_id) == ("running", 1)

@@ -16,7 +16,7 @@ from slipstream.core.states import TaskInstanceState
 from slipstream.db.engine import Database
 from slipstream.db.models import Asset, DagRun, DagScheduleAssetReference, TaskInstance
 from slipstream.db.store import dags as dag_store
-from slipstream.db.store import execution, serialized_dags
+from slipstream.db.store import execution, serialized_dags, xcoms
 from slipstream.db.store import runs as run_store
 from slipstream.executors.base import BaseExecutor, CallbackWorkload, TaskWorkload
 from slipstream.scheduler import Scheduler, SchedulerSettings, TickResult
@@ -224,7 +224,7 @@ class Harness:
         with self.db.begin() as session:
             run_id = session.get(TaskInstance, workload.ti_id).dag_run_id  # type: ignore[union-attr]
             if xcom is not None:
-                execution.xcom_set(
+                xcoms.xcom_set(
                     session,
                     dag_run_id=run_id,
                     dag_id=workload.dag_id,

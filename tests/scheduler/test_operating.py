@@ -8,7 +8,7 @@ from slipstream.core.clock import FakeClock
 from slipstream.core.trigger_rule import TriggerRule
 from slipstream.db.engine import Database
 from slipstream.db.models import TaskInstance, TaskInstanceHistory
-from slipstream.db.store import task_instances as ti_store
+from slipstream.db.store import ti_clearing, ti_marking
 from slipstream.sdk import DAG
 from slipstream.sdk.operators.empty import EmptyOperator
 
@@ -98,7 +98,7 @@ def test_clear_reruns_a_task_and_its_downstream(harness: Harness) -> None:
     harness.run_to_end()
     assert harness.run(run_id).state == "success"
     with harness.db.begin() as session:
-        cleared = ti_store.clear(
+        cleared = ti_clearing.clear(
             session, "clearable", ["b"], run_ids=[run_id], downstream=True, now=harness.clock.now()
         )
     assert sorted(c.task_id for c in cleared) == ["b", "c"]
@@ -125,7 +125,7 @@ def test_clear_only_failed(harness: Harness) -> None:
     run_id = harness.trigger("partly_failed")
     harness.run_to_end({"broken": "failed"})
     with harness.db.begin() as session:
-        cleared = ti_store.clear(
+        cleared = ti_clearing.clear(
             session,
             "partly_failed",
             ["ok", "broken", "after"],
@@ -147,7 +147,7 @@ def test_clearing_a_running_task_waits_for_its_try_to_stop(harness: Harness) -> 
     first = harness.executor.workloads[0]
     assert harness.claim(first)
     with harness.db.begin() as session:
-        ti_store.clear(session, "busy", ["long"], run_ids=[run_id], now=harness.clock.now())
+        ti_clearing.clear(session, "busy", ["long"], run_ids=[run_id], now=harness.clock.now())
     assert harness.states(run_id) == {"long": "restarting"}
     harness.executor.pending.clear()  # the supervisor saw it and stopped the task
     harness.clock.advance(harness.settings.ti_heartbeat_check_interval + 10)
@@ -163,7 +163,7 @@ def test_mark_success_moves_the_run_on(harness: Harness) -> None:
     run_id = harness.trigger("marked")
     harness.tick()
     with harness.db.begin() as session:
-        changed = ti_store.mark_state(
+        changed = ti_marking.mark_state(
             session, "marked", run_id, ["a"], "success", downstream=True, now=harness.clock.now()
         )
     assert len(changed) == 2

@@ -6,10 +6,12 @@ import importlib
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 
 from slipstream import __version__
 from slipstream.api import errors
 from slipstream.api.auth.tokens import TokenSettings
+from slipstream.ui import mount_ui
 
 if TYPE_CHECKING:
     from slipstream.config import Config
@@ -65,6 +67,7 @@ def create_app(config: Config | None = None, *, db: Database | None = None) -> F
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=f"{API_PREFIX}/docs" if docs else None,
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     app.state.config = config
     app.state.db = db
@@ -80,4 +83,11 @@ def create_app(config: Config | None = None, *, db: Database | None = None) -> F
         codes = _PUBLIC_CODES if name in PUBLIC_MODULES else _PROTECTED_CODES
         api.include_router(module.router, responses=errors.documented(*codes))
     app.include_router(api)
+    mount_ui(app)
     return app
+
+
+def operation_id(route: APIRoute) -> str:
+    """A route's OpenAPI operation id: its function's name, which is Airflow's (`get_dags`,
+    `trigger_dag_run`, ...), so clients generated from either document name calls alike."""
+    return route.name

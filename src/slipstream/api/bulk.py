@@ -2,16 +2,18 @@
 all (a savepoint each), its failure reported in the response (`{"error", "status_code"}`)
 instead of failing the request, so one bad action leaves the others applied.
 
-A resource gives one handler per kind of action; a handler returns the ids it changed and
-raises to fail its action. `to_create` and `to_change` apply `action_on_existence` and
-`action_on_non_existence` the same way for every resource.
+A resource gives one handler per kind of action (`Handlers`); a handler returns the ids it
+changed and raises to fail its action. `to_create` and `to_change` apply `action_on_existence`
+and `action_on_non_existence` the same way for every resource; `Changes` builds the three
+handlers from a resource's writes of one entity (variables, connections, pools).
 """
 
 from __future__ import annotations
 
+import abc
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from fastapi import HTTPException, status
 from pydantic import ValidationError
@@ -29,27 +31,38 @@ from slipstream.core.exceptions import AirflowException, AirflowNotFoundExceptio
 from slipstream.db.store import AlreadyExistsError
 
 E = TypeVar("E")
-Handler = Callable[[Any], list[str]]
+B = TypeVar("B")
 Existing = Callable[[list[str]], set[str]]
 """Which of the given ids exist."""
+
+
+class Handlers(Protocol):
+    """What runs each kind of action of a resource; each returns the ids it changed."""
+
+    def create_all(self, action: Any) -> list[str]: ...
+
+    def update_all(self, action: Any) -> list[str]: ...
+
+    def delete_all(self, action: Any) -> list[str]: ...
 
 
 def run_actions(
     session: Session,
     actions: Sequence[BulkCreateAction[Any] | BulkUpdateAction[Any] | BulkDeleteAction[Any]],
-    *,
-    create: Handler,
-    update: Handler,
-    delete: Handler,
+    handlers: Handlers,
 ) -> BulkResponse:
     """Run `actions` in `session`'s transaction; what each kind of action did or why not."""
-    handlers = {"create": create, "update": update, "delete": delete}
+    by_kind = {
+        "create": handlers.create_all,
+        "update": handlers.update_all,
+        "delete": handlers.delete_all,
+    }
     results: dict[str, BulkActionResponse] = {}
     for action in actions:
         result = results.setdefault(action.action, BulkActionResponse())
         try:
             with session.begin_nested():
-                done = handlers[action.action](action)
+                done = by_kind[action.action](action)
         except (HTTPException, AirflowException, IntegrityError, ValidationError) as err:
             code, detail = _status_of(err)
             result.errors.append({"error": detail, "status_code": code})
@@ -88,6 +101,60 @@ def to_change(action: Any, noun: str, id_of: Callable[[E], str], existing: Exist
             status.HTTP_404_NOT_FOUND, f"These {noun} were not found: {_listed(missing)}"
         )
     return [entity for entity, entity_id in zip(entities, ids, strict=True) if entity_id in found]
+
+
+class Changes(abc.ABC, Generic[B]):
+    """The bulk actions on one kind of entity (`B`, its request body), made of the writes of one
+    entity that the single routes use too, within one transaction."""
+
+    noun: str
+    """The entities, plural, as errors name them."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @abc.abstractmethod
+    def id_of(self, body: B) -> str:
+        """The id (key, name) of the entity `body` describes."""
+
+    @abc.abstractmethod
+    def existing(self, ids: list[str]) -> set[str]:
+        """Which of `ids` exist."""
+
+    @abc.abstractmethod
+    def create(self, body: B) -> None:
+        """Write the entity `body` describes, replacing one with its id."""
+
+    @abc.abstractmethod
+    def update(self, body: B, update_mask: list[str] | None) -> None:
+        """Change the existing entity as `body` says (the fields `update_mask` names, if any)."""
+
+    @abc.abstractmethod
+    def delete(self, entity_id: str) -> None:
+        """Delete the existing entity `entity_id`."""
+
+    def key_of(self, entity: str | B) -> str:
+        """The id of an entity of a delete action (an id, or a body)."""
+        return entity if isinstance(entity, str) else self.id_of(entity)
+
+    def create_all(self, action: BulkCreateAction[B]) -> list[str]:
+        chosen = to_create(action, self.noun, self.id_of, self.existing)
+        for body in chosen:
+            self.create(body)
+        return [self.id_of(body) for body in chosen]
+
+    def update_all(self, action: BulkUpdateAction[B]) -> list[str]:
+        chosen = to_change(action, self.noun, self.id_of, self.existing)
+        for body in chosen:
+            self.update(body, action.update_mask)
+        return [self.id_of(body) for body in chosen]
+
+    def delete_all(self, action: BulkDeleteAction[B]) -> list[str]:
+        chosen = to_change(action, self.noun, self.key_of, self.existing)
+        ids = [self.key_of(entity) for entity in chosen]
+        for entity_id in ids:
+            self.delete(entity_id)
+        return ids
 
 
 def summary(actions: Iterable[Any], id_of: Callable[[Any], str]) -> dict[str, Any]:

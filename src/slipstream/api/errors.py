@@ -33,7 +33,8 @@ class HTTPExceptionResponse(BaseModel):
 
 
 def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for these error codes, so clients (and schemathesis) know them."""
+    """OpenAPI `responses` for these error codes, so clients (and schemathesis) know them; each
+    body is `{"detail": ...}` saying what is wrong."""
     return {
         code: {"model": HTTPExceptionResponse, "description": _DESCRIPTIONS[code]} for code in codes
     }
@@ -47,6 +48,7 @@ _DESCRIPTIONS = {
     406: "Not Acceptable",
     409: "Conflict",
     413: "Content Too Large",
+    422: "Unprocessable Entity",
 }
 
 

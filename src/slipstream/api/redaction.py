@@ -2,9 +2,9 @@
 the fields of connection extras whose names look sensitive, and the values of variables whose
 keys look sensitive (or the sensitive fields of JSON values) read `***`.
 
-A name looks sensitive when it contains one of Airflow's words (`password`, `secret`, `api_key`,
-`token`, ...; the same words the task log masking uses) or one of `[core]
-sensitive_var_conn_names`. `[core] hide_sensitive_var_conn_fields = False` shows extras and
+A name looks sensitive when it contains one of the words of `core.sensitive` (Airflow's
+`password`, `secret`, `api_key`, `token`, ...; the words the task log masking uses) or one of
+`[core] sensitive_var_conn_names`. `[core] hide_sensitive_var_conn_fields = False` shows extras and
 variable values in clear, as in Airflow; connection passwords are never shown.
 
 Clients that read a masked value and send it back unchanged (a form that edits only the
@@ -19,27 +19,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 
+from slipstream.core.sensitive import MASK, SENSITIVE_WORDS, looks_sensitive, sensitive_words
+
 if TYPE_CHECKING:
     from slipstream.config import Config
-
-MASK = "***"
-
-SENSITIVE_WORDS = frozenset(
-    {
-        "access_token",
-        "api_key",
-        "apikey",
-        "authorization",
-        "passphrase",
-        "passwd",
-        "password",
-        "private_key",
-        "secret",
-        "token",
-        "keyfile_dict",
-        "service_account",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -51,15 +34,13 @@ class Redactor:
 
     @classmethod
     def from_config(cls, config: Config) -> Redactor:
-        extra = config.getlist("core", "sensitive_var_conn_names")
         return cls(
-            words=SENSITIVE_WORDS | {word.strip().lower() for word in extra if word.strip()},
+            words=sensitive_words(config.getlist("core", "sensitive_var_conn_names")),
             enabled=config.getboolean("core", "hide_sensitive_var_conn_fields"),
         )
 
     def is_sensitive(self, name: str) -> bool:
-        lowered = name.lower()
-        return any(word in lowered for word in self.words)
+        return looks_sensitive(name, self.words)
 
     # -- hiding ----------------------------------------------------------------------------
 
@@ -92,6 +73,11 @@ class Redactor:
             return MASK if self.is_sensitive(key) and value else value
         masked = self._all(data) if self.is_sensitive(key) else self._fields(data)
         return value if masked == data else json.dumps(masked)
+
+    def json_value(self, data: Any) -> Any:
+        """A JSON value (an asset's or asset event's `extra`) with what its sensitive fields
+        hold masked."""
+        return self._fields(data) if self.enabled else data
 
     def _fields(self, data: Any) -> Any:
         if isinstance(data, dict):

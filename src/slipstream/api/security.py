@@ -53,19 +53,27 @@ def current_user(
 CurrentUser = Annotated[AuthenticatedUser, Depends(current_user)]
 
 
-def requires(resource: Resource) -> Any:
-    """A dependency allowing the request only to roles that may use its method on `resource`;
-    it yields the caller, so a route can record who did what."""
+def requires(resource: Resource, *, method: str | None = None) -> Any:
+    """A dependency allowing the request only to roles that may use its method on `resource`
+    (or `method`: `GET` for reads sent as POST, such as batch listings); it yields the caller,
+    so a route can record who did what."""
 
     def check(request: Request, user: CurrentUser) -> AuthenticatedUser:
-        if not is_allowed(user.role, resource, request.method):
+        asked = method or request.method
+        if not is_allowed(user.role, resource, asked):
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,
-                f"Forbidden: role {user.role!r} may not {request.method} {resource} resources",
+                f"Forbidden: role {user.role!r} may not {asked} {resource} resources",
             )
         return user
 
     return Depends(check)
+
+
+DagUser = Annotated[AuthenticatedUser, requires("dag")]
+"""The caller of a route on DAGs or what belongs to them (runs, task instances, XComs, logs)."""
+DagReader = Annotated[AuthenticatedUser, requires("dag", method="GET")]
+"""The caller of a read on DAGs sent as POST (`.../dagRuns/list`, `.../taskInstances/list`)."""
 
 
 def _unauthorized(detail: str) -> HTTPException:

@@ -15,13 +15,12 @@ import click
 
 from slipstream.cli.db_cmd import audit, extra_of, open_cli_database, store_errors
 from slipstream.cli.output import OUTPUT_OPTION, print_rows
+from slipstream.core.sensitive import MASK, looks_sensitive
 
 if TYPE_CHECKING:
     from slipstream.sdk.connections import Connection
 
 COLUMNS = ["conn_id", "conn_type", "host", "login", "schema", "port", "extra"]
-MASK = "***"
-_SECRET_WORDS = ("password", "passwd", "secret", "token", "key", "credential", "private")
 NEEDS_MIGRATED = "\n\nNeeds a migrated database: run `slipstream db migrate` first."
 SHOW_SENSITIVE = click.option(
     "--show-sensitive", is_flag=True, help="Show passwords and secret extras instead of ***."
@@ -247,17 +246,12 @@ def _masked_extra(extra: str | None) -> str | None:
 def _mask_secrets(value: Any) -> Any:
     if isinstance(value, dict):
         return {
-            k: MASK if _is_secret(k) and v not in (None, "") else _mask_secrets(v)
+            k: MASK if looks_sensitive(k) and v not in (None, "") else _mask_secrets(v)
             for k, v in value.items()
         }
     if isinstance(value, list):
         return [_mask_secrets(v) for v in value]
     return value
-
-
-def _is_secret(name: str) -> bool:
-    lowered = name.lower()
-    return any(word in lowered for word in _SECRET_WORDS)
 
 
 def _masked_uri(conn: Connection) -> str:

@@ -660,7 +660,7 @@ def _launch_one(
     from sqlalchemy.exc import IntegrityError
 
     from slipstream.core.run_types import DagRunType
-    from slipstream.db.store import runs
+    from slipstream.db.store import runs, ti_clearing
     from slipstream.db.store import task_instances as ti_store
 
     dag = state.dag
@@ -671,7 +671,7 @@ def _launch_one(
         if action == "skip":
             return None
         task_ids = {ti.task_id for ti in ti_store.tis_for_run(session, dag.dag_id, existing.run_id)}
-        ti_store.clear(session, dag.dag_id, task_ids, now=now, run_ids=[existing.run_id])
+        ti_clearing.clear(session, dag.dag_id, task_ids, now=now, run_ids=[existing.run_id])
         runs.adopt_for_backfill(session, existing.id, now=now, conf=state.conf)
         return existing.id
     run_id = _run_id_for(dag, info)

@@ -132,7 +132,7 @@ def clear(
             task_ids = _task_ids(db, dag_id, pattern, task_regex)
 
             def select(session: Any, *, dry: bool) -> list[dict[str, Any]]:
-                from slipstream.db.store import task_instances as ti_store
+                from slipstream.db.store import ti_clearing
 
                 now = dt.datetime.now(dt.UTC)
                 common: dict[str, Any] = {
@@ -144,11 +144,11 @@ def clear(
                     "dry_run": dry,
                 }
                 if only_running:
-                    found = ti_store.clear_in_states(
+                    found = ti_clearing.clear_in_states(
                         session, dag_id, task_ids, ["running"], **common
                     )
                 else:
-                    found = ti_store.clear(
+                    found = ti_clearing.clear(
                         session, dag_id, task_ids, only_failed=only_failed, **common
                     )
                 rows = [

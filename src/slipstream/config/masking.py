@@ -5,19 +5,9 @@ from __future__ import annotations
 import re
 
 from slipstream.config.defaults import Sensitivity, find_option
+from slipstream.core.sensitive import MASK, looks_sensitive
 
 HIDDEN = "< hidden >"
-_SENSITIVE_WORDS = (
-    "password",
-    "passwd",
-    "secret",
-    "token",
-    "api_key",
-    "apikey",
-    "private_key",
-    "passphrase",
-    "credential",
-)
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 
 
@@ -27,8 +17,7 @@ def sensitivity(section: str, key: str) -> Sensitivity:
     option = find_option(section, key)
     if option is not None:
         return option.sensitive
-    lowered = key.lower()
-    return "secret" if any(word in lowered for word in _SENSITIVE_WORDS) else ""
+    return "secret" if looks_sensitive(key) else ""
 
 
 def mask_value(section: str, key: str, value: str) -> str:
@@ -54,15 +43,11 @@ def mask_url_password(url: str) -> str:
     userinfo, at, hostport = netloc.rpartition("@")
     if at and ":" in userinfo:
         user = userinfo.split(":", 1)[0]
-        netloc = f"{user}:***@{hostport}"
+        netloc = f"{user}:{MASK}@{hostport}"
     query = parts.query
     if query:
         fields = parse_qsl(query, keep_blank_values=True)
-        if any(_is_secret_field(name) for name, _ in fields):
-            masked = [(name, "***" if _is_secret_field(name) else v) for name, v in fields]
+        if any(looks_sensitive(name) for name, _ in fields):
+            masked = [(name, MASK if looks_sensitive(name) else v) for name, v in fields]
             query = urlencode(masked, safe="*")
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
-
-def _is_secret_field(name: str) -> bool:
-    return any(word in name.lower() for word in _SENSITIVE_WORDS)

@@ -88,12 +88,17 @@ class DagModel(Base):
 
 
 class SerializedDagModel(Base):
-    """Every distinct structure a DAG has had (a DAG version); runs point at the one they use."""
+    """Every distinct structure a DAG has had (a DAG version); runs point at the one they use.
+
+    Ids are never reused, even on SQLite (`AUTOINCREMENT`): processes cache versions by id, and
+    deleting a DAG deletes its versions.
+    """
 
     __tablename__ = "serialized_dag"
     __table_args__ = (
         UniqueConstraint("dag_id", "version_number"),
         Index(None, "dag_id", "dag_hash"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -6,6 +6,8 @@ import abc
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from slipstream.core import wake
+
 
 @dataclass(frozen=True)
 class TaskWorkload:
@@ -86,7 +88,7 @@ class BaseExecutor(abc.ABC):
 
     @property
     def wake_address(self) -> str | None:
-        """Where others on this machine may send a wake-up (`comms.send_wake`) that makes
+        """Where others on this machine may send a wake-up (`core.wake.send_wake`) that makes
         `wait` return, so the scheduler looks at the database at once; None: nowhere."""
         return None
 
@@ -106,24 +108,7 @@ class BaseExecutor(abc.ABC):
         """Stop taking work; let running tries finish up to `timeout`, then stop workers."""
 
 
-WAKE = b'{"wake":true}'
-"""The datagram that asks a scheduler to look at the database now (not a try's end)."""
-
-
-def send_wake(path: str) -> bool:
-    """Ask the scheduler whose executor listens on `path` to look at the database now (a run
-    was triggered, say); False when nobody listens there."""
-    import socket
-
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
-        sock.setblocking(False)
-        try:
-            sock.sendto(WAKE, path)
-        except OSError:
-            return False
-    return True
-
-
-def is_wake(data: bytes) -> bool:
-    """Whether a datagram on the event socket is a wake-up (`send_wake`), not a try's end."""
-    return data == WAKE
+# The wake-up hint lives in `core.wake` (the API sends it too); named here for the executors.
+WAKE = wake.WAKE
+send_wake = wake.send_wake
+is_wake = wake.is_wake

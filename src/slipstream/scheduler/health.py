@@ -4,7 +4,7 @@
   scheduled with a new token, so a worker still holding the old workload can no longer claim
   it; running TIs are adopted as they are while their heartbeat is fresh.
 - Running TIs whose heartbeat is older than `task_instance_heartbeat_timeout` are failed or
-  retried by their policy (`store.execution.reap_stale_running`).
+  retried by their policy (`store.stale_tries.reap_stale_running`).
 - TIs queued longer than `task_queued_timeout` without a worker claiming them are queued again.
 - Every `scheduler_health_check_threshold`, queued TIs of schedulers that stopped heartbeating
   meanwhile go back to scheduled, as on start: a scheduler restarted at once after a `kill -9`
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from slipstream.db.store import execution, jobs
+from slipstream.db.store import jobs, stale_tries, ti_queueing
 from slipstream.db.store import runs as run_store
 from slipstream.db.store import task_instances as ti_store
 from slipstream.db.store.dags import serialized_dag_by_id
@@ -36,7 +36,7 @@ def adopt_orphans(session: Session, *, job_id: int, now: dt.datetime, grace: flo
     """Reset queued TIs of dead schedulers (see the module docs); returns how many."""
     live: set[int | str] = {job.id for job in jobs.alive(session, JOB_TYPE, grace, now=now)}
     live.add(job_id)
-    return ti_store.reset_orphaned_queued(session, live, owner=job_id, now=now)
+    return ti_queueing.reset_orphaned_queued(session, live, owner=job_id, now=now)
 
 
 @dataclass
@@ -83,14 +83,14 @@ class HealthChecks:
             jobs.heartbeat(session, self.job_id, now=now)
         if self._due("ti_heartbeats", s.ti_heartbeat_check_interval, now):
             older = now - dt.timedelta(seconds=s.ti_heartbeat_timeout)
-            report.reaped = execution.reap_stale_running(session, older, now=now)
+            report.reaped = stale_tries.reap_stale_running(session, older, now=now)
             stopped = now - dt.timedelta(seconds=3 * s.ti_heartbeat_sec)
             runs = ti_store.release_restarting(session, heartbeat_before=stopped, now=now)
             run_store.mark_runs_dirty(session, runs)
             report.released = len(runs)
         if self._due("queued", s.queued_timeout_check_interval, now):
             before = now - dt.timedelta(seconds=s.queued_timeout)
-            report.requeued = ti_store.requeue_stuck(
+            report.requeued = ti_queueing.requeue_stuck(
                 session, queued_before=before, owner=self.job_id, now=now
             )
         if self._due("orphans", s.health_check_threshold, now):

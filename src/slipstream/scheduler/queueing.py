@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from slipstream.db.store import runs as run_store
-from slipstream.db.store import task_instances as ti_store
+from slipstream.db.store import ti_queueing
 from slipstream.db.store.dags import serialized_dag_by_id
-from slipstream.db.store.task_instances import Candidate
+from slipstream.db.store.ti_queueing import Candidate
 from slipstream.serialization import SerializedDAG
 
 log = logging.getLogger("slipstream.scheduler")
@@ -121,7 +121,7 @@ def queue_scheduled(
         candidates, chosen = _choose(session, max_tis, open_slots, default_pool_slots)
     if not chosen:
         return []
-    queued = ti_store.queue(session, [c.id for c in chosen], token, now=now)
+    queued = ti_queueing.queue(session, [c.id for c in chosen], token, now=now)
     return [c for c in chosen if c.id in queued]
 
 
@@ -132,7 +132,7 @@ def _choose(
     session: Session, limit: int, open_slots: int, default_pool_slots: int
 ) -> tuple[list[Candidate], list[Candidate]]:
     """The first `limit` candidates, and those of them to queue."""
-    candidates = ti_store.scheduled_candidates(session, limit=limit)
+    candidates = ti_queueing.scheduled_candidates(session, limit=limit)
     if not candidates:
         return [], []
     dags = {
@@ -142,7 +142,7 @@ def _choose(
     chosen = pick(
         candidates,
         open_slots=open_slots,
-        pool_sizes=ti_store.pool_slots(session),
+        pool_sizes=ti_queueing.pool_slots(session),
         default_pool_slots=default_pool_slots,
         taken=_occupancy(session, candidates, dags),
         dags=dags,
@@ -160,7 +160,9 @@ def _occupancy(
         if task is not None and task.max_active_tis_per_dag is not None:
             limited.add((c.dag_id, c.task_id))
     return Occupancy(
-        pools=Counter(ti_store.occupied_pool_slots(session)),
-        run_tasks=Counter(ti_store.active_by_run_task(session, {c.dag_run_id for c in candidates})),
-        dag_tasks=Counter(ti_store.active_by_dag_task(session, limited)),
+        pools=Counter(ti_queueing.occupied_pool_slots(session)),
+        run_tasks=Counter(
+            ti_queueing.active_by_run_task(session, {c.dag_run_id for c in candidates})
+        ),
+        dag_tasks=Counter(ti_queueing.active_by_dag_task(session, limited)),
     )

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from slipstream.core.run_types import DagRunType
 from slipstream.db.models import DagModel
+from slipstream.db.store import asset_runs
 from slipstream.db.store import runs as run_store
 from slipstream.db.store.dags import dags_due, serialized_dag_by_id
 from slipstream.db.store.pending import PendingWork
@@ -171,7 +172,7 @@ def release_next_runs(session: Session, dag_ids: Iterable[str], *, now: dt.datet
 
 def _create_asset_triggered(session: Session, *, now: dt.datetime) -> list[int]:
     created: list[int] = []
-    for dag_id, queued in run_store.asset_queue(session).items():
+    for dag_id, queued in asset_runs.asset_queue(session).items():
         found = latest_serialized_dag(session, dag_id)
         if found is None:
             continue
@@ -182,7 +183,7 @@ def _create_asset_triggered(session: Session, *, now: dt.datetime) -> list[int]:
         statuses = {q.uri: True for q in queued}
         if not condition.evaluate(statuses):
             continue
-        run = run_store.create_asset_triggered_run(session, dag, serialized_id, queued, now=now)
+        run = asset_runs.create_asset_triggered_run(session, dag, serialized_id, queued, now=now)
         log.info("Creating asset-triggered run %s of DAG %s", run.run_id, dag_id)
         created.append(run.id)
     return created

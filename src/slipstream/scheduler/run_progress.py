@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 
 from slipstream.core.states import FINISHED_TI_STATES, DagRunState, TaskInstanceState
 from slipstream.db.models import DagRun
-from slipstream.db.store import execution
 from slipstream.db.store import runs as run_store
 from slipstream.db.store import task_instances as ti_store
+from slipstream.db.store import xcoms
 from slipstream.db.store.dags import serialized_dag_by_id
 from slipstream.orchestration.decisions import decide_pending
 from slipstream.orchestration.graph import DagGraph
@@ -248,7 +248,7 @@ class _RunStep:
         from slipstream.runtime.xcom import decode
 
         def xcom(task_id: str, key: str) -> Any:
-            raw = execution.xcom_get(self.session, self.run.id, task_id, -1, key)
+            raw = xcoms.xcom_get(self.session, self.run.id, task_id, -1, key)
             return MISSING if raw is None else decode(raw)
 
         def mapped_count(task_id: str) -> int | None:

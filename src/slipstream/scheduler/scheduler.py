@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from slipstream.core.clock import Clock, SystemClock
 from slipstream.core.states import DagRunState
 from slipstream.db.engine import Database
-from slipstream.db.store import jobs, pending
+from slipstream.db.store import jobs, pending, ti_queueing
 from slipstream.db.store import runs as run_store
 from slipstream.db.store import task_instances as ti_store
 from slipstream.executors.base import BaseExecutor, CallbackWorkload, TaskWorkload
@@ -82,7 +82,7 @@ class _Pass:
     created: run_creation.Created = field(default_factory=run_creation.Created)
     retried: int = 0
     progress: run_progress.Progress = field(default_factory=run_progress.Progress)
-    queued: list[ti_store.Candidate] = field(default_factory=list)
+    queued: list[ti_queueing.Candidate] = field(default_factory=list)
 
 
 class Scheduler:
@@ -167,7 +167,7 @@ class Scheduler:
         transactions run one at a time anyway, all in one (one commit per tick). When the
         look found nothing to do, nothing is written; without a look, the first step looks."""
         now, open_slots = self.clock.now(), self.executor.open_slots
-        token = ti_store.new_queue_token(self.job_id or 0)
+        token = ti_queueing.new_queue_token(self.job_id or 0)
         state = _Pass(now, open_slots, token, pending=look or pending.PendingWork())
         if look is not None and not look.anything(open_slots=open_slots):
             state.next_due = look.next_due
@@ -316,7 +316,7 @@ class Scheduler:
         return max(0.0, min(idle, wait))
 
 
-def _workload(ti: ti_store.Candidate, token: str) -> TaskWorkload:
+def _workload(ti: ti_queueing.Candidate, token: str) -> TaskWorkload:
     return TaskWorkload(
         ti_id=ti.id,
         dag_id=ti.dag_id,

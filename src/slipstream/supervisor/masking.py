@@ -2,8 +2,8 @@
 connection extra whose name looks sensitive, that a task reads is replaced by `***` in each log
 line it writes afterwards (its prints and subprocess output included, since they are logged).
 
-A name looks sensitive when it contains one of Airflow's words (`password`, `secret`, `passwd`,
-`authorization`, `api_key`, `apikey`, `access_token`, `private_key`, ...) or one of
+A name looks sensitive when it contains one of the words of `core.sensitive` (Airflow's
+`password`, `secret`, `passwd`, `authorization`, `api_key`, `access_token`, ...) or one of
 `[core] sensitive_var_conn_names`. Secrets shorter than `[logging] min_length_masked_secret`
 are left alone, as in Airflow (masking "a" would garble every line).
 """
@@ -17,24 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-MASK = "***"
-
-SENSITIVE_WORDS = frozenset(
-    {
-        "access_token",
-        "api_key",
-        "apikey",
-        "authorization",
-        "passphrase",
-        "passwd",
-        "password",
-        "private_key",
-        "secret",
-        "token",
-        "keyfile_dict",
-        "service_account",
-    }
-)
+from slipstream.core.sensitive import MASK, looks_sensitive, sensitive_words
 
 
 class SecretsMasker:
@@ -47,15 +30,14 @@ class SecretsMasker:
         min_length: int = 5,
         enabled: bool = True,
     ) -> None:
-        self.words = SENSITIVE_WORDS | {w.strip().lower() for w in extra_sensitive_words if w}
+        self.words = sensitive_words(extra_sensitive_words)
         self.min_length = min_length
         self.enabled = enabled
         self._secrets: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
 
     def is_sensitive_name(self, name: str) -> bool:
-        lowered = name.lower()
-        return any(word in lowered for word in self.words)
+        return looks_sensitive(name, self.words)
 
     def add(self, value: Any, name: str | None = None) -> None:
         """Mask `value` from now on: always when `name` is None, else when the name looks

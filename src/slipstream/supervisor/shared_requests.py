@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from slipstream.db.engine import Database
-from slipstream.db.store import execution
+from slipstream.db.store import execution, xcoms
 
 
 class SharedRequests:
@@ -31,13 +31,13 @@ class SharedRequests:
         run_id, task_id, key = self._requests_dag_run_id(), str(m["task_id"]), str(m["key"])
         with self._requests_db().session() as session:
             if m.get("map_index") is not None:
-                return execution.xcom_get(session, run_id, task_id, int(m["map_index"]), key)
+                return xcoms.xcom_get(session, run_id, task_id, int(m["map_index"]), key)
             if m.get("map_indexes") is not None:
                 indexes = [int(i) for i in m["map_indexes"]]
-                return execution.xcom_get_many(session, run_id, task_id, indexes, key)
+                return xcoms.xcom_get_many(session, run_id, task_id, indexes, key)
             if m.get("mapped"):
-                return execution.xcom_get_mapped(session, run_id, task_id, key)
-            return execution.xcom_get(session, run_id, task_id, -1, key)
+                return xcoms.xcom_get_mapped(session, run_id, task_id, key)
+            return xcoms.xcom_get(session, run_id, task_id, -1, key)
 
     def _op_get_dag_run_state(self, m: dict[str, Any]) -> str | None:
         with self._requests_db().session() as session:

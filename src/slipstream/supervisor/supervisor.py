@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from slipstream.core.exceptions import AirflowException
 from slipstream.core.states import TaskInstanceState
 from slipstream.db.engine import Database
-from slipstream.db.store import execution
+from slipstream.db.store import asset_events, execution, serialized_dags, xcoms
 from slipstream.executors.base import TaskWorkload
 from slipstream.supervisor import log_files, task_forker
 from slipstream.supervisor.comms import Channel, from_iso, send_event, to_iso
@@ -390,7 +390,7 @@ class Supervisor(SharedRequests):
     def _op_xcom_push(self, m: dict[str, Any]) -> None:
         c = self._claimed
         self._db.run_write(
-            execution.xcom_set,
+            xcoms.xcom_set,
             dag_run_id=c.dag_run_id,
             dag_id=c.dag_id,
             run_id=c.run_id,
@@ -458,7 +458,7 @@ class Supervisor(SharedRequests):
 
     def _op_get_asset_events(self, m: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         with self._db.session() as session:
-            return execution.asset_events_for(session, [str(u) for u in m.get("uris") or ()])
+            return asset_events.asset_events_for(session, [str(u) for u in m.get("uris") or ()])
 
     def _op_get_triggering_asset_events(self, m: dict[str, Any]) -> list[dict[str, Any]]:
         from slipstream.db.store.run_context import triggering_asset_events
@@ -563,7 +563,7 @@ class Supervisor(SharedRequests):
 
             serialized_id = self._claimed.serialized_dag_id or self._work.serialized_dag_id
             with self._db.session() as session:
-                data = execution.serialized_dag_data(
+                data = serialized_dags.serialized_dag_data(
                     session, serialized_dag_id=serialized_id, dag_id=self._work.dag_id
                 )
             if data is None:
@@ -739,13 +739,13 @@ def expand_group_ids(dag: Any, ids: list[str]) -> list[str]:
 
 def _reset_run(session: Any, dag_id: str, run_id: str) -> None:
     """Clear every TI of an existing run (what `reset_dag_run=True` asks for)."""
-    from slipstream.db.store import task_instances
+    from slipstream.db.store import ti_clearing
     from slipstream.sdk.operators.trigger_dagrun import DagRunAlreadyExists
 
     task_ids = execution.run_task_ids(session, dag_id, run_id)
     if not task_ids:
         raise DagRunAlreadyExists(f"DAG {dag_id} has a run with that logical date already")
-    task_instances.clear(session, dag_id, task_ids, now=_now(), run_ids=[run_id])
+    ti_clearing.clear(session, dag_id, task_ids, now=_now(), run_ids=[run_id])
 
 
 def _exit_cause(status: int) -> str:

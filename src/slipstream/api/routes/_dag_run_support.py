@@ -1,12 +1,8 @@
-"""What the DAG run routes share (`dag_runs`, `dag_run_batches`): the caller's role check, runs
-looked up or a 404 naming them, runs and task instances as responses, which patch fields apply,
-and the wake-up hint for the schedulers."""
+"""What the DAG run routes share (`dag_runs`, `dag_run_batches`): runs looked up or a 404
+naming them, runs and task instances as responses, and which patch fields apply."""
 
-import datetime as dt
-import logging
-import socket
-from collections.abc import Callable, Iterable
-from typing import Annotated, Any
+from collections.abc import Iterable
+from typing import Any
 
 from fastapi import HTTPException, status
 
@@ -17,22 +13,12 @@ from slipstream.api.schemas.dag_runs import (
     run_response,
 )
 from slipstream.api.schemas.task_instances import ti_response
-from slipstream.api.security import AuthenticatedUser, requires
-from slipstream.db.engine import Database
 from slipstream.db.models import DagRun, TaskInstance
 from slipstream.db.store import run_listing, runs, ti_listing
 from slipstream.db.store.serialized_dags import latest_versions
 
-log = logging.getLogger("slipstream.api")
-
-DagUser = Annotated[AuthenticatedUser, requires("dag")]
 PATCHABLE = ("state", "note")
 """The fields of a run a patch (single or bulk) may change."""
-
-
-def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """The OpenAPI `responses` entry for these error status codes."""
-    return {code: {"description": "Error, with a detail saying what is wrong"} for code in codes}
 
 
 def not_found(dag_id: str, run_id: str) -> str:
@@ -104,48 +90,3 @@ def check_version(session: Any, found: Iterable[DagRun], body: DAGRunClearBody) 
                 f"DAG run '{run.run_id}' of DAG '{run.dag_id}' uses an older DAG version, and "
                 "run_on_latest_version is not supported: Slipstream keeps a run on its version",
             )
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def utc(value: Any) -> Any:
-    """A naive datetime taken as UTC; other values unchanged."""
-    if isinstance(value, dt.datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
-
-
-# --- waking the schedulers ----------------------------------------------------------------------
-
-SCHEDULER_JOB_TYPE = "scheduler"
-WAKE_DATAGRAM = b'{"wake":true}'
-ALIVE_GRACE_SEC = 60.0
-
-
-def wake_schedulers(db: Database, *, send: Callable[[str], bool] | None = None) -> int:
-    """After a commit, tell each live scheduler on this host to look at the database now: the
-    hint `slipstream dags trigger` sends (`scheduler.wakeup.wake_schedulers`, which the API
-    layer may not import). Best effort: never raises; returns how many were reached."""
-    from slipstream.db.store import jobs
-
-    try:
-        with db.session() as session:
-            live = jobs.alive(session, SCHEDULER_JOB_TYPE, ALIVE_GRACE_SEC)
-    except Exception:
-        log.debug("Could not look up schedulers to wake", exc_info=True)
-        return 0
-    host = socket.gethostname()
-    addresses = {j.wake_address for j in live if j.wake_address and j.hostname == host}
-    return sum((send or _send_wake)(address) for address in sorted(addresses))
-
-
-def _send_wake(path: str) -> bool:
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
-        sock.setblocking(False)
-        try:
-            sock.sendto(WAKE_DATAGRAM, path)
-        except OSError:
-            return False
-    return True

@@ -9,7 +9,6 @@ downstream); marking nothing new is a 409. Dry runs return what would change and
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +16,7 @@ from fastapi import HTTPException, status
 from sqlalchemy.orm import Session
 
 from slipstream.api import audit
+from slipstream.api.params import now
 from slipstream.api.schemas.task_instances import (
     PatchTaskInstanceBody,
     TaskInstanceCollectionResponse,
@@ -198,7 +198,3 @@ def ti_not_found(
     if map_index is not None:
         where += f" and map_index: `{map_index}`"
     return HTTPException(status.HTTP_404_NOT_FOUND, f"The Task Instance with {where} was not found")
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)

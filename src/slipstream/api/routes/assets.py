@@ -1,12 +1,13 @@
 """Assets, their events, aliases and queued updates (tag "Asset").
 
 Recording an asset event here is the same as a task's outlet event: the DAGs scheduled on the
-asset get a run the next time the scheduler looks. Slipstream has no asset aliases yet, so the
-alias routes list none.
+asset get a run when the scheduler next looks, which a wake-up hint to the schedulers on this
+host makes at once. Slipstream has no asset aliases yet, so the alias routes list none.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Annotated
 
@@ -14,8 +15,9 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 
 from slipstream.api import audit
 from slipstream.api.deps import Db, ReadSession
-from slipstream.api.pagination import LimitParam, OrderByParam, page_of
-from slipstream.api.routes._common import IdPath, IntQuery, OffsetQuery, errors, utc
+from slipstream.api.errors import documented
+from slipstream.api.pagination import LimitParam, OffsetParam, OrderByParam, page_of
+from slipstream.api.params import IntPath, IntQuery, StrListQuery, now, range_query, utc
 from slipstream.api.schemas.assets import (
     AssetAliasCollectionResponse,
     AssetAliasResponse,
@@ -28,33 +30,32 @@ from slipstream.api.schemas.assets import (
     QueuedEventResponse,
 )
 from slipstream.api.security import AuthenticatedUser, requires
-from slipstream.db.store import asset_listing, asset_refs
+from slipstream.db.store import asset_listing, asset_refs, jobs
 from slipstream.db.store.asset_listing import AssetEventFilter, AssetFilter
+from slipstream.db.store.ranges import Bounds
 
 router = APIRouter(tags=["Asset"])
 
-Reader = Annotated[AuthenticatedUser, requires("asset")]
-Writer = Annotated[AuthenticatedUser, requires("asset")]
+User = Annotated[AuthenticatedUser, requires("asset")]
 Text = Annotated[str | None, Query()]
-Time = Annotated[dt.datetime | None, Query()]
 Before = Annotated[str | None, Query(description="Only updates queued before this time")]
 
 
 # --- assets ------------------------------------------------------------------------------------
 
 
-@router.get("/assets", response_model=AssetCollectionResponse, responses=errors(400))
+@router.get("/assets", response_model=AssetCollectionResponse, responses=documented(400))
 def get_assets(
     request: Request,
     session: ReadSession,
-    user: Reader,
+    user: User,
     limit: LimitParam = None,
-    offset: OffsetQuery = 0,
+    offset: OffsetParam = 0,
     name_pattern: Text = None,
     name_prefix_pattern: Text = None,
     uri_pattern: Text = None,
     uri_prefix_pattern: Text = None,
-    dag_ids: Annotated[list[str] | None, Query()] = None,
+    dag_ids: StrListQuery = None,
     only_active: bool = True,
     order_by: OrderByParam = None,
 ) -> AssetCollectionResponse:
@@ -76,12 +77,14 @@ def get_assets(
     )
 
 
-@router.get("/assets/aliases", response_model=AssetAliasCollectionResponse, responses=errors(400))
+@router.get(
+    "/assets/aliases", response_model=AssetAliasCollectionResponse, responses=documented(400)
+)
 def get_asset_aliases(
     request: Request,
-    user: Reader,
+    user: User,
     limit: LimitParam = None,
-    offset: OffsetQuery = 0,
+    offset: OffsetParam = 0,
     name_pattern: Text = None,
     name_prefix_pattern: Text = None,
     order_by: OrderByParam = None,
@@ -92,9 +95,9 @@ def get_asset_aliases(
 
 
 @router.get(
-    "/assets/aliases/{asset_alias_id}", response_model=AssetAliasResponse, responses=errors(404)
+    "/assets/aliases/{asset_alias_id}", response_model=AssetAliasResponse, responses=documented(404)
 )
-def get_asset_alias(asset_alias_id: IdPath, user: Reader) -> AssetAliasResponse:
+def get_asset_alias(asset_alias_id: IntPath, user: User) -> AssetAliasResponse:
     raise HTTPException(
         status.HTTP_404_NOT_FOUND,
         f"The Asset Alias with ID: `{asset_alias_id}` was not found "
@@ -105,13 +108,16 @@ def get_asset_alias(asset_alias_id: IdPath, user: Reader) -> AssetAliasResponse:
 # --- asset events ------------------------------------------------------------------------------
 
 
-@router.get("/assets/events", response_model=AssetEventCollectionResponse, responses=errors(400))
+@router.get(
+    "/assets/events", response_model=AssetEventCollectionResponse, responses=documented(400)
+)
 def get_asset_events(
     request: Request,
     session: ReadSession,
-    user: Reader,
+    user: User,
+    timestamp: Annotated[Bounds, range_query("timestamp")],
     limit: LimitParam = None,
-    offset: OffsetQuery = 0,
+    offset: OffsetParam = 0,
     order_by: OrderByParam = None,
     asset_id: IntQuery = None,
     source_dag_id: Text = None,
@@ -120,10 +126,6 @@ def get_asset_events(
     source_map_index: IntQuery = None,
     name_pattern: Text = None,
     name_prefix_pattern: Text = None,
-    timestamp_gte: Time = None,
-    timestamp_gt: Time = None,
-    timestamp_lte: Time = None,
-    timestamp_lt: Time = None,
 ) -> AssetEventCollectionResponse:
     """Asset events with the runs they went into, by `order_by` (default: oldest first)."""
     page = page_of(
@@ -137,12 +139,7 @@ def get_asset_events(
         source_map_index=source_map_index,
         name_pattern=name_pattern,
         name_prefix_pattern=name_prefix_pattern,
-        timestamp={
-            "gte": utc(timestamp_gte),
-            "gt": utc(timestamp_gt),
-            "lte": utc(timestamp_lte),
-            "lt": utc(timestamp_lt),
-        },
+        timestamp=dataclasses.asdict(timestamp),
     )
     events, total = asset_listing.page_events(session, where, page)
     return AssetEventCollectionResponse(
@@ -150,16 +147,14 @@ def get_asset_events(
     )
 
 
-@router.post("/assets/events", response_model=AssetEventResponse, responses=errors(400, 404))
-def create_asset_event(body: CreateAssetEventsBody, db: Db, user: Writer) -> AssetEventResponse:
+@router.post("/assets/events", response_model=AssetEventResponse, responses=documented(400, 404))
+def create_asset_event(body: CreateAssetEventsBody, db: Db, user: User) -> AssetEventResponse:
     """Record an update of an asset by hand (its `extra` marked `from_rest_api`); DAGs scheduled
     on the asset are queued for a run, as after a task's outlet event."""
     _refuse_unsupported(body)
     extra = {**body.extra, "from_rest_api": True}
     with db.begin() as session:
-        event_id = asset_refs.record_manual_event(
-            session, body.asset_id, extra, now=dt.datetime.now(dt.UTC)
-        )
+        event_id = asset_refs.record_manual_event(session, body.asset_id, extra, now=now())
         if event_id is None:
             raise HTTPException(
                 status.HTTP_404_NOT_FOUND, f"Asset with ID: `{body.asset_id}` was not found"
@@ -171,6 +166,7 @@ def create_asset_event(body: CreateAssetEventsBody, db: Db, user: Writer) -> Ass
             extra={"asset_id": body.asset_id, "extra": body.extra},
         )
         event = asset_listing.get_events(session, [event_id])[0]
+    jobs.wake_schedulers(db)
     return AssetEventResponse.of(event)
 
 
@@ -193,8 +189,8 @@ def _refuse_unsupported(body: CreateAssetEventsBody) -> None:
 # --- one asset, and queued updates -------------------------------------------------------------
 
 
-@router.get("/assets/{asset_id}", response_model=AssetResponse, responses=errors(404))
-def get_asset(asset_id: IdPath, session: ReadSession, user: Reader) -> AssetResponse:
+@router.get("/assets/{asset_id}", response_model=AssetResponse, responses=documented(404))
+def get_asset(asset_id: IntPath, session: ReadSession, user: User) -> AssetResponse:
     asset = asset_listing.get_asset(session, asset_id)
     if asset is None:
         raise _asset_not_found(asset_id)
@@ -204,10 +200,10 @@ def get_asset(asset_id: IdPath, session: ReadSession, user: Reader) -> AssetResp
 @router.get(
     "/assets/{asset_id}/queuedEvents",
     response_model=QueuedEventCollectionResponse,
-    responses=errors(400),
+    responses=documented(400),
 )
 def get_asset_queued_events(
-    asset_id: IdPath, session: ReadSession, user: Reader, before: Before = None
+    asset_id: IntPath, session: ReadSession, user: User, before: Before = None
 ) -> QueuedEventCollectionResponse:
     """Updates of the asset waiting to trigger runs, one per DAG."""
     queued = asset_listing.queued_events(session, asset_id=asset_id, before=_before(before))
@@ -217,10 +213,10 @@ def get_asset_queued_events(
 @router.delete(
     "/assets/{asset_id}/queuedEvents",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=errors(400, 404),
+    responses=documented(400, 404),
 )
 def delete_asset_queued_events(
-    asset_id: IdPath, db: Db, user: Writer, before: Before = None
+    asset_id: IntPath, db: Db, user: User, before: Before = None
 ) -> Response:
     with db.begin() as session:
         deleted = asset_refs.delete_queued_events(
@@ -242,10 +238,10 @@ def delete_asset_queued_events(
 @router.get(
     "/dags/{dag_id}/assets/queuedEvents",
     response_model=QueuedEventCollectionResponse,
-    responses=errors(400),
+    responses=documented(400),
 )
 def get_dag_asset_queued_events(
-    dag_id: str, session: ReadSession, user: Reader, before: Before = None
+    dag_id: str, session: ReadSession, user: User, before: Before = None
 ) -> QueuedEventCollectionResponse:
     """Asset updates waiting to trigger a run of the DAG, one per asset."""
     return _queued(asset_listing.queued_events(session, dag_id=dag_id, before=_before(before)))
@@ -254,10 +250,10 @@ def get_dag_asset_queued_events(
 @router.delete(
     "/dags/{dag_id}/assets/queuedEvents",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=errors(400, 404),
+    responses=documented(400, 404),
 )
 def delete_dag_asset_queued_events(
-    dag_id: str, db: Db, user: Writer, before: Before = None
+    dag_id: str, db: Db, user: User, before: Before = None
 ) -> Response:
     with db.begin() as session:
         deleted = asset_refs.delete_queued_events(session, dag_id=dag_id, before=_before(before))
@@ -278,10 +274,10 @@ def delete_dag_asset_queued_events(
 @router.get(
     "/dags/{dag_id}/assets/{asset_id}/queuedEvents",
     response_model=QueuedEventResponse,
-    responses=errors(400, 404),
+    responses=documented(400, 404),
 )
 def get_dag_asset_queued_event(
-    dag_id: str, asset_id: IdPath, session: ReadSession, user: Reader, before: Before = None
+    dag_id: str, asset_id: IntPath, session: ReadSession, user: User, before: Before = None
 ) -> QueuedEventResponse:
     queued = asset_listing.queued_events(
         session, dag_id=dag_id, asset_id=asset_id, before=_before(before)
@@ -294,10 +290,10 @@ def get_dag_asset_queued_event(
 @router.delete(
     "/dags/{dag_id}/assets/{asset_id}/queuedEvents",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=errors(400, 404),
+    responses=documented(400, 404),
 )
 def delete_dag_asset_queued_event(
-    dag_id: str, asset_id: IdPath, db: Db, user: Writer, before: Before = None
+    dag_id: str, asset_id: IntPath, db: Db, user: User, before: Before = None
 ) -> Response:
     with db.begin() as session:
         deleted = asset_refs.delete_queued_events(

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from slipstream.api.auth.passwords import verify_password
 from slipstream.api.auth.tokens import issue_token
 from slipstream.api.deps import Db
+from slipstream.api.errors import HTTPExceptionResponse
 from slipstream.db.store import users
 
 router = APIRouter(tags=["Auth"])
@@ -25,16 +26,12 @@ class LoginResponse(BaseModel):
     access_token: str
 
 
-class ErrorBody(BaseModel):
-    detail: str
-
-
 @router.post(
     "/auth/token",
     status_code=status.HTTP_201_CREATED,
     responses={
-        400: {"description": "A body that is not JSON", "model": ErrorBody},
-        401: {"description": "Invalid credentials", "model": ErrorBody},
+        400: {"description": "A body that is not JSON", "model": HTTPExceptionResponse},
+        401: {"description": "Invalid credentials", "model": HTTPExceptionResponse},
     },
 )
 def create_token(body: LoginBody, request: Request, db: Db) -> LoginResponse:

@@ -14,21 +14,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Header, HTTPException, Request, Response, status
 from sqlalchemy.orm import Session
 
 from slipstream.api import audit, bulk
-from slipstream.api.deps import Db, ReadSession
-from slipstream.api.errors import HTTPExceptionResponse, documented
+from slipstream.api.deps import AppConfig, Db, ReadSession
+from slipstream.api.errors import documented
 from slipstream.api.pagination import LimitParam, OffsetParam, OrderByParam, page_of
+from slipstream.api.params import UpdateMask, fields_in_mask
 from slipstream.api.redaction import AppRedactor, Redactor
-from slipstream.api.schemas.bulk import (
-    BulkBody,
-    BulkCreateAction,
-    BulkDeleteAction,
-    BulkResponse,
-    BulkUpdateAction,
-)
+from slipstream.api.schemas.bulk import BulkBody, BulkResponse
 from slipstream.api.schemas.connections import (
     FIELDS,
     ConnectionBody,
@@ -39,22 +34,16 @@ from slipstream.api.schemas.connections import (
 )
 from slipstream.api.security import AuthenticatedUser, requires
 from slipstream.core.exceptions import AirflowException
-from slipstream.db.store import AlreadyExistsError
 from slipstream.db.store import connections as store
 from slipstream.sdk.connections import Connection
 
 if TYPE_CHECKING:
     from slipstream.config import Config
 
-router = APIRouter(tags=["Connection"], generate_unique_id_function=lambda route: route.name)
+router = APIRouter(tags=["Connection"])
 
 User = Annotated[AuthenticatedUser, requires("connection")]
-UpdateMask = Annotated[list[str] | None, Query(description="The fields to update")]
-
-UNPROCESSABLE: dict[int | str, dict[str, Any]] = {
-    422: {"model": HTTPExceptionResponse, "description": "Unprocessable Entity"}
-}
-"""Queued tests answer 422 with a message (Airflow documents it so), not a validation list."""
+ID_FIELDS = ("connection_id", "conn_id")
 
 TESTING_DISABLED = (
     "Testing connections is disabled in the configuration ([core] test_connection). "
@@ -66,6 +55,7 @@ TESTING_DISABLED = (
 def get_connections(
     request: Request,
     session: ReadSession,
+    config: AppConfig,
     user: User,
     redactor: AppRedactor,
     limit: LimitParam = None,
@@ -81,7 +71,7 @@ def get_connections(
         page,
         pattern=connection_id_pattern,
         prefix=connection_id_prefix_pattern,
-        config=_config(request),
+        config=config,
     )
     return ConnectionCollectionResponse(
         connections=[_response(conn, redactor) for conn in found], total_entries=total
@@ -89,20 +79,21 @@ def get_connections(
 
 
 @router.post("/connections/test", responses=documented(401, 403, 413))
-def test_connection(body: ConnectionBody, request: Request, user: User) -> ConnectionTestResponse:
+def test_connection(body: ConnectionBody, config: AppConfig, user: User) -> ConnectionTestResponse:
     """Test a connection: refused unless enabled; Slipstream has no hook that can test one."""
-    _ensure_testing_enabled(_config(request))
+    _ensure_testing_enabled(config)
     return ConnectionTestResponse(status=False, message=_untestable(body.conn_type))
 
 
 @router.post(
     "/connections/enqueue-test",
     status_code=status.HTTP_202_ACCEPTED,
-    responses={**documented(401, 403, 413), **UNPROCESSABLE},
+    responses=documented(401, 403, 413, 422),
 )
-def enqueue_connection_test(body: ConnectionTestRequestBody, request: Request, user: User) -> None:
-    """Testing on a worker: Slipstream's executors do not run connection tests."""
-    _ensure_testing_enabled(_config(request))
+def enqueue_connection_test(body: ConnectionTestRequestBody, config: AppConfig, user: User) -> None:
+    """Testing on a worker: Slipstream's executors do not run connection tests (a 422 with a
+    message, as Airflow documents it, not a validation list)."""
+    _ensure_testing_enabled(config)
     raise HTTPException(
         status.HTTP_422_UNPROCESSABLE_CONTENT,
         f"Slipstream's executors do not run connection tests; test {body.connection_id!r} "
@@ -112,32 +103,32 @@ def enqueue_connection_test(body: ConnectionTestRequestBody, request: Request, u
 
 @router.get("/connections/enqueue-test", responses=documented(401, 403, 404))
 def get_connection_test(
-    request: Request,
+    config: AppConfig,
     user: User,
     token: Annotated[str, Header(alias="Airflow-Connection-Test-Token")],
 ) -> None:
     """The state of a queued test: none is ever queued here."""
-    _ensure_testing_enabled(_config(request))
+    _ensure_testing_enabled(config)
     raise HTTPException(status.HTTP_404_NOT_FOUND, f"No connection test has the token {token!r}")
 
 
 @router.post(
     "/connections/defaults", status_code=status.HTTP_204_NO_CONTENT, responses=documented(401, 403)
 )
-def create_default_connections(request: Request, db: Db, user: User) -> Response:
+def create_default_connections(config: AppConfig, db: Db, user: User) -> Response:
     """Add Airflow's default connections whose ids are free."""
     with db.begin() as session:
-        added = store.add_default_connections(session, config=_config(request))
+        added = store.add_default_connections(session, config=config)
         audit.record(session, user, "create_default_connections", extra={"added": added})
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/connections/{connection_id}", responses=documented(401, 403, 404))
 def get_connection(
-    connection_id: str, request: Request, session: ReadSession, user: User, redactor: AppRedactor
+    connection_id: str, config: AppConfig, session: ReadSession, user: User, redactor: AppRedactor
 ) -> ConnectionResponse:
     """One connection."""
-    return _response(_existing(session, connection_id, _config(request)), redactor)
+    return _response(_existing(session, connection_id, config), redactor)
 
 
 @router.post(
@@ -146,15 +137,11 @@ def get_connection(
     responses=documented(400, 401, 403, 409, 413),
 )
 def post_connection(
-    body: ConnectionBody, request: Request, db: Db, user: User, redactor: AppRedactor
+    body: ConnectionBody, config: AppConfig, db: Db, user: User, redactor: AppRedactor
 ) -> ConnectionResponse:
     """Create a connection; 409 when its id is taken."""
-    config = _config(request)
     with db.begin() as session:
-        try:
-            store.add_connection(session, _new(body), config=config)
-        except AlreadyExistsError as err:
-            raise HTTPException(status.HTTP_409_CONFLICT, str(err)) from None
+        store.add_connection(session, _new(body), config=config)
         audit.record(session, user, "post_connection", extra=_audited(body))
         return _response(_existing(session, body.connection_id, config), redactor)
 
@@ -163,7 +150,7 @@ def post_connection(
 def patch_connection(
     connection_id: str,
     body: ConnectionBody,
-    request: Request,
+    config: AppConfig,
     db: Db,
     user: User,
     redactor: AppRedactor,
@@ -176,7 +163,6 @@ def patch_connection(
             f"The connection_id in the body ({body.connection_id!r}) does not match the one in "
             f"the URL ({connection_id!r}); a connection's id cannot change",
         )
-    config = _config(request)
     with db.begin() as session:
         ConnectionChanges(session, config, redactor).update(body, update_mask)
         audit.record(
@@ -201,75 +187,49 @@ def delete_connection(connection_id: str, db: Db, user: User) -> Response:
 
 @router.patch("/connections", responses=documented(401, 403, 413))
 def bulk_connections(
-    body: BulkBody[ConnectionBody], request: Request, db: Db, user: User, redactor: AppRedactor
+    body: BulkBody[ConnectionBody], config: AppConfig, db: Db, user: User, redactor: AppRedactor
 ) -> BulkResponse:
     """Create, update and delete connections in one request; each action succeeds or fails
     whole, its errors reported in the response."""
     with db.begin() as session:
-        changes = ConnectionChanges(session, _config(request), redactor)
-        result = bulk.run_actions(
-            session,
-            body.actions,
-            create=changes.create_all,
-            update=changes.update_all,
-            delete=changes.delete_all,
-        )
-        audit.record(session, user, "bulk_connections", extra=bulk.summary(body.actions, _id_of))
+        changes = ConnectionChanges(session, config, redactor)
+        result = bulk.run_actions(session, body.actions, changes)
+        summary = bulk.summary(body.actions, changes.key_of)
+        audit.record(session, user, "bulk_connections", extra=summary)
     return result
 
 
-class ConnectionChanges:
+class ConnectionChanges(bulk.Changes[ConnectionBody]):
     """The writes of these routes within one transaction; bulk actions reuse the single ones."""
 
+    noun = "connections"
+
     def __init__(self, session: Session, config: Config, redactor: Redactor) -> None:
-        self.session = session
+        super().__init__(session)
         self.config = config
         self.redactor = redactor
 
     def update(self, body: ConnectionBody, update_mask: list[str] | None) -> None:
         """Change the fields of connection `body.connection_id` that the body sets (and the
         mask names); a masked password or extra field sent back keeps the stored secret."""
-        fields = _fields_to_update(body, update_mask)
+        fields = fields_in_mask(
+            body.given_fields(), update_mask, FIELDS, "connection", ignored=ID_FIELDS
+        )
         current = _existing(self.session, body.connection_id, self.config)
         conn = _merged(current, body, fields, self.redactor)
         store.set_connection(self.session, conn, config=self.config)
 
-    def create_all(self, action: BulkCreateAction[ConnectionBody]) -> list[str]:
-        chosen = bulk.to_create(action, "connections", _id, self._existing_ids)
-        for body in chosen:
-            store.set_connection(self.session, _new(body), config=self.config)
-        return [body.connection_id for body in chosen]
+    def create(self, body: ConnectionBody) -> None:
+        store.set_connection(self.session, _new(body), config=self.config)
 
-    def update_all(self, action: BulkUpdateAction[ConnectionBody]) -> list[str]:
-        chosen = bulk.to_change(action, "connections", _id, self._existing_ids)
-        for body in chosen:
-            self.update(body, action.update_mask)
-        return [body.connection_id for body in chosen]
+    def delete(self, entity_id: str) -> None:
+        store.delete_connection(self.session, entity_id)
 
-    def delete_all(self, action: BulkDeleteAction[ConnectionBody]) -> list[str]:
-        chosen = bulk.to_change(action, "connections", _id_of, self._existing_ids)
-        conn_ids = [_id_of(entity) for entity in chosen]
-        for conn_id in conn_ids:
-            store.delete_connection(self.session, conn_id)
-        return conn_ids
+    def id_of(self, body: ConnectionBody) -> str:
+        return body.connection_id
 
-    def _existing_ids(self, conn_ids: list[str]) -> set[str]:
-        return store.existing_connection_ids(self.session, conn_ids)
-
-
-def _fields_to_update(body: ConnectionBody, update_mask: list[str] | None) -> set[str]:
-    given = set(body.given_fields())
-    if not update_mask:
-        return given
-    asked = {name.strip() for name in update_mask} - {"connection_id", "conn_id"}
-    unknown = asked - set(FIELDS)
-    if unknown:
-        raise HTTPException(
-            status.HTTP_400_BAD_REQUEST,
-            f"update_mask names fields a connection does not have: {', '.join(sorted(unknown))}; "
-            f"choose from: {', '.join(FIELDS)}",
-        )
-    return given & asked
+    def existing(self, ids: list[str]) -> set[str]:
+        return store.existing_connection_ids(self.session, ids)
 
 
 def _merged(
@@ -340,18 +300,5 @@ def _audited(body: ConnectionBody) -> dict[str, Any]:
     return {"connection_id": body.connection_id, **body.given_fields()}
 
 
-def _id(body: ConnectionBody) -> str:
-    return body.connection_id
-
-
-def _id_of(entity: str | ConnectionBody) -> str:
-    return entity if isinstance(entity, str) else entity.connection_id
-
-
 def _not_found(connection_id: str) -> str:
     return f"The Connection with connection_id: `{connection_id}` was not found"
-
-
-def _config(request: Request) -> Config:
-    config: Config = request.app.state.config
-    return config

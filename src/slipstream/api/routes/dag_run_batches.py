@@ -19,18 +19,16 @@ from starlette.concurrency import run_in_threadpool
 
 from slipstream.api import audit, bulk
 from slipstream.api.deps import Db
+from slipstream.api.errors import documented
+from slipstream.api.params import now
 from slipstream.api.routes._dag_run_support import (
-    DagUser,
     check_version,
-    errors,
     fields_to_update,
     not_found,
-    now,
     refuse_unsupported_clear,
     require_run,
     run_responses,
     ti_collection,
-    wake_schedulers,
 )
 from slipstream.api.schemas.bulk import (
     BulkBody,
@@ -45,10 +43,11 @@ from slipstream.api.schemas.dag_runs import (
     ClearTaskInstanceCollectionResponse,
     DAGRunCollectionResponse,
 )
+from slipstream.api.security import DagUser
 from slipstream.core.states import DagRunState
 from slipstream.db.engine import Database
 from slipstream.db.models import DagRun
-from slipstream.db.store import run_listing, run_operations, runs
+from slipstream.db.store import jobs, run_listing, run_operations, runs
 
 router = APIRouter(tags=["DagRun"])
 
@@ -59,7 +58,7 @@ Entity = str | BulkDAGRunBody
 # --- bulk changes --------------------------------------------------------------------------------
 
 
-@router.patch("/dags/{dag_id}/dagRuns", responses=errors(422))
+@router.patch("/dags/{dag_id}/dagRuns", responses=documented(422))
 def bulk_dag_runs(
     dag_id: str, body: BulkBody[BulkDAGRunBody], db: Db, user: DagUser
 ) -> BulkResponse:
@@ -67,17 +66,11 @@ def bulk_dag_runs(
     a create action fails with 405). Ids in the response are `<dag_id>.<run_id>`."""
     with db.begin() as session:
         changes = RunChanges(session, dag_id)
-        result = bulk.run_actions(
-            session,
-            body.actions,
-            create=changes.create_all,
-            update=changes.update_all,
-            delete=changes.delete_all,
-        )
+        result = bulk.run_actions(session, body.actions, changes)
         summary = bulk.summary(body.actions, changes.label)
         audit.record(session, user, "bulk_dag_runs", dag_id=_named(dag_id), extra=summary)
     if changes.requeued:
-        wake_schedulers(db)
+        jobs.wake_schedulers(db)
     return result
 
 
@@ -167,7 +160,7 @@ def _named(dag_id: str) -> str | None:
 # --- clearing several runs -----------------------------------------------------------------------
 
 
-@router.post("/dags/{dag_id}/clearDagRuns", responses=errors(400, 404, 422))
+@router.post("/dags/{dag_id}/clearDagRuns", responses=documented(400, 404, 422))
 def clear_dag_runs(
     dag_id: str, body: BulkDAGRunClearBody, db: Db, user: DagUser
 ) -> ClearTaskInstanceCollectionResponse | DAGRunCollectionResponse:
@@ -196,7 +189,7 @@ def clear_dag_runs(
             dag_runs=run_responses(session, found), total_entries=len(found)
         )
     if found:
-        wake_schedulers(db)
+        jobs.wake_schedulers(db)
     return response
 
 
@@ -246,7 +239,7 @@ NDJSON = "application/x-ndjson"
             "description": "The run's state as NDJSON, one line per check, until it ends",
             "content": {NDJSON: {"schema": {"type": "string"}}},
         },
-        **errors(404, 422),
+        **documented(404, 422),
     },
 )
 def wait_dag_run_until_finished(

@@ -8,31 +8,38 @@ should act on (a new or re-queued run), the schedulers on this host get a wake-u
 """
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 
 from slipstream.api import audit
-from slipstream.api.auth.roles import is_allowed
 from slipstream.api.deps import Db, ReadSession
-from slipstream.api.pagination import LimitParam, OffsetParam, OrderByParam, Page, page_of
+from slipstream.api.errors import documented
+from slipstream.api.pagination import (
+    CURSOR_TOTAL_LIMIT,
+    LimitParam,
+    OffsetParam,
+    OrderByParam,
+    Page,
+    cursor_fields,
+    cursor_probe,
+    page_of,
+)
+from slipstream.api.params import StrListQuery, UpdateMask, now, range_query, utc
 from slipstream.api.routes._dag_run_support import (
-    DagUser,
     check_version,
-    errors,
     fields_to_update,
-    now,
     refuse_unsupported_clear,
     require_run,
     run_responses,
     ti_collection,
-    utc,
-    wake_schedulers,
 )
 from slipstream.api.routes.dag_run_batches import router as batch_router
+from slipstream.api.routes.dags import require_dag
+from slipstream.api.schemas.assets import AssetEventCollectionResponse, AssetEventResponse
 from slipstream.api.schemas.dag_runs import (
-    AssetEventCollectionResponse,
     ClearTaskInstanceCollectionResponse,
     DAGRunClearBody,
     DAGRunCollectionResponse,
@@ -40,16 +47,14 @@ from slipstream.api.schemas.dag_runs import (
     DAGRunResponse,
     DAGRunsBatchBody,
     TriggerDAGRunPostBody,
-    asset_event_response,
 )
-from slipstream.api.schemas.task_instances import CURSOR_TOTAL_LIMIT, decode_cursor, encode_cursor
-from slipstream.api.security import AuthenticatedUser, CurrentUser
+from slipstream.api.security import DagReader, DagUser
 from slipstream.core.exceptions import DagNotFound, ParamValidationError
 from slipstream.core.run_types import DagRunType
 from slipstream.core.states import DagRunState
 from slipstream.db.models import DagRun
 from slipstream.db.store import dags as dag_store
-from slipstream.db.store import run_listing, run_operations, runs
+from slipstream.db.store import jobs, run_listing, run_operations, runs
 from slipstream.db.store.run_listing import Bounds, RunFilters
 from slipstream.sdk.operators.trigger_dagrun import DagRunAlreadyExists
 
@@ -60,42 +65,18 @@ RUN = RUNS + "/{dag_run_id}"
 ALL_DAGS = "~"
 
 
-def _reader(user: CurrentUser) -> AuthenticatedUser:
-    """For reads sent as POST (the batch listing): the role needs read access to DAGs."""
-    if not is_allowed(user.role, "dag", "GET"):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"Forbidden: role {user.role!r}")
-    return user
-
-
-DagReader = Annotated[AuthenticatedUser, Depends(_reader)]
-
-
 # --- listing -----------------------------------------------------------------------------------
 
 
-def _bounds(name: str, kind: type) -> Any:
-    """A dependency reading `<name>_gte`, `_gt`, `_lte` and `_lt` query parameters."""
-
-    def bounds(
-        gte: Annotated[kind | None, Query(alias=f"{name}_gte")] = None,  # type: ignore[valid-type]
-        gt: Annotated[kind | None, Query(alias=f"{name}_gt")] = None,  # type: ignore[valid-type]
-        lte: Annotated[kind | None, Query(alias=f"{name}_lte")] = None,  # type: ignore[valid-type]
-        lt: Annotated[kind | None, Query(alias=f"{name}_lt")] = None,  # type: ignore[valid-type]
-    ) -> Bounds:
-        return Bounds(*(utc(value) for value in (gte, gt, lte, lt)))
-
-    return Depends(bounds)
-
-
 def _query_filters(
-    run_after: Annotated[Bounds, _bounds("run_after", dt.datetime)],
-    logical_date: Annotated[Bounds, _bounds("logical_date", dt.datetime)],
-    start_date: Annotated[Bounds, _bounds("start_date", dt.datetime)],
-    end_date: Annotated[Bounds, _bounds("end_date", dt.datetime)],
-    updated_at: Annotated[Bounds, _bounds("updated_at", dt.datetime)],
-    duration: Annotated[Bounds, _bounds("duration", float)],
-    run_type: Annotated[list[str] | None, Query()] = None,
-    state: Annotated[list[str] | None, Query()] = None,
+    run_after: Annotated[Bounds, range_query("run_after")],
+    logical_date: Annotated[Bounds, range_query("logical_date")],
+    start_date: Annotated[Bounds, range_query("start_date")],
+    end_date: Annotated[Bounds, range_query("end_date")],
+    updated_at: Annotated[Bounds, range_query("updated_at")],
+    duration: Annotated[Bounds, range_query("duration", float)],
+    run_type: StrListQuery = None,
+    state: StrListQuery = None,
     dag_version: Annotated[list[int] | None, Query()] = None,
     conf_contains: str | None = None,
     run_id_pattern: str | None = None,
@@ -153,30 +134,27 @@ def _states(values: list[str] | None) -> list[str | None] | None:
     if not values:
         return None
     names = [value for value in values if value not in ("none", "")]
-    invalid = sorted(set(names) - {s.value for s in DagRunState})
-    if invalid:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"Invalid value for state: {', '.join(invalid)}; valid values are "
-            f"{', '.join(s.value for s in DagRunState)}",
-        )
+    _refuse_invalid("state", names, [s.value for s in DagRunState])
     return [None if value in ("none", "") else value for value in values]
 
 
 def _run_types(values: list[str] | None) -> list[str] | None:
     if not values:
         return None
-    invalid = sorted(set(values) - {t.value for t in DagRunType})
-    if invalid:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"Invalid value for run_type: {', '.join(invalid)}; valid values are "
-            f"{', '.join(t.value for t in DagRunType)}",
-        )
+    _refuse_invalid("run_type", values, [t.value for t in DagRunType])
     return values
 
 
-@router.get(RUNS, responses=errors(400, 404, 422))
+def _refuse_invalid(name: str, values: Iterable[str], valid: list[str]) -> None:
+    invalid = sorted(set(values) - set(valid))
+    if invalid:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"Invalid value for {name}: {', '.join(invalid)}; valid values are {', '.join(valid)}",
+        )
+
+
+@router.get(RUNS, responses=documented(400, 404, 422))
 def get_dag_runs(
     dag_id: str,
     request: Request,
@@ -194,7 +172,7 @@ def get_dag_runs(
     (`cursor`: empty for the first page, then `next_cursor`) counts up to `total_entries_limit`.
     """
     if dag_id != ALL_DAGS:
-        _require_dag(session, dag_id)
+        require_dag(session, dag_id)
         filters = replace(filters, dag_ids=[dag_id])
     page = _page(request, limit, offset, order_by)
     if cursor is None:
@@ -202,7 +180,7 @@ def get_dag_runs(
     return _cursor_page(session, filters, page, cursor)
 
 
-@router.post(RUNS + "/list", responses=errors(404, 422))
+@router.post(RUNS + "/list", responses=documented(404, 422))
 def get_list_dag_runs_batch(
     dag_id: Literal["~"],
     body: DAGRunsBatchBody,
@@ -214,20 +192,16 @@ def get_list_dag_runs_batch(
     filters = RunFilters(
         dag_ids=body.dag_ids or None,
         states=[s.value if s else None for s in body.states] if body.states else None,
-        run_after=_body_bounds(body, "run_after"),
-        logical_date=_body_bounds(body, "logical_date"),
-        start_date=_body_bounds(body, "start_date"),
-        end_date=_body_bounds(body, "end_date"),
-        duration=_body_bounds(body, "duration"),
+        run_after=body.bounds("run_after"),
+        logical_date=body.bounds("logical_date"),
+        start_date=body.bounds("start_date"),
+        end_date=body.bounds("end_date"),
+        duration=body.bounds("duration"),
         conf_contains=body.conf_contains,
     )
     order_by = [body.order_by] if body.order_by else None
     page = _page(request, body.page_limit, body.page_offset, order_by)
     return _offset_page(session, filters, page)
-
-
-def _body_bounds(body: DAGRunsBatchBody, name: str) -> Bounds:
-    return Bounds(*(getattr(body, f"{name}_{op}") for op in ("gte", "gt", "lte", "lt")))
 
 
 def _page(request: Request, limit: int | None, offset: int, order_by: list[str] | None) -> Page:
@@ -242,23 +216,15 @@ def _offset_page(session: Any, filters: RunFilters, page: Page) -> DAGRunCollect
 def _cursor_page(
     session: Any, filters: RunFilters, page: Page, cursor: str
 ) -> DAGRunCollectionResponse:
-    """A page after `cursor` (an opaque token naming where the page starts); one row more is
-    read to know whether a next page exists."""
-    try:
-        start = decode_cursor(cursor)
-    except ValueError as err:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(err)) from None
-    probe = Page(limit=page.limit + 1, offset=start, order_by=page.order_by)
+    """The page at `cursor` (an opaque token naming where the page starts)."""
+    probe = cursor_probe(page, cursor)
     found, total = run_listing.find_runs_page(
         session, filters, probe, count_limit=CURSOR_TOTAL_LIMIT
     )
-    more = len(found) > page.limit > 0
     return DAGRunCollectionResponse(
         dag_runs=run_responses(session, found[: page.limit]),
         total_entries=total,
-        total_entries_limit=CURSOR_TOTAL_LIMIT,
-        next_cursor=encode_cursor(start + page.limit) if more else None,
-        previous_cursor=encode_cursor(max(start - page.limit, 0)) if start > 0 else None,
+        **cursor_fields(page, probe, len(found)),
     )
 
 
@@ -269,14 +235,14 @@ def _response(session: Any, run: DagRun) -> DAGRunResponse:
 # --- one run -----------------------------------------------------------------------------------
 
 
-@router.get(RUN, responses=errors(404))
+@router.get(RUN, responses=documented(404))
 def get_dag_run(
     dag_id: str, dag_run_id: str, session: ReadSession, user: DagUser
 ) -> DAGRunResponse:
     return _response(session, require_run(session, dag_id, dag_run_id))
 
 
-@router.get(RUN + "/upstreamAssetEvents", responses=errors(404))
+@router.get(RUN + "/upstreamAssetEvents", responses=documented(404))
 def get_upstream_asset_events(
     dag_id: str, dag_run_id: str, session: ReadSession, user: DagUser
 ) -> AssetEventCollectionResponse:
@@ -284,7 +250,7 @@ def get_upstream_asset_events(
     run = require_run(session, dag_id, dag_run_id)
     events = run_listing.consumed_asset_events(session, run.id)
     return AssetEventCollectionResponse(
-        asset_events=[asset_event_response(event) for event in events],
+        asset_events=[AssetEventResponse.of(event) for event in events],
         total_entries=len(events),
     )
 
@@ -292,7 +258,7 @@ def get_upstream_asset_events(
 # --- triggering --------------------------------------------------------------------------------
 
 
-@router.post(RUNS, responses=errors(400, 404, 409, 422))
+@router.post(RUNS, responses=documented(400, 404, 409, 422))
 def trigger_dag_run(
     dag_id: str, body: TriggerDAGRunPostBody, db: Db, user: DagUser
 ) -> DAGRunResponse:
@@ -327,7 +293,7 @@ def trigger_dag_run(
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(err)) from None
     except DagRunAlreadyExists as err:
         raise HTTPException(status.HTTP_409_CONFLICT, str(err)) from None
-    wake_schedulers(db)
+    jobs.wake_schedulers(db)
     return response
 
 
@@ -360,14 +326,14 @@ def _require_triggerable(session: Any, dag_id: str) -> None:
 # --- changing a run ----------------------------------------------------------------------------
 
 
-@router.patch(RUN, responses=errors(400, 404, 422))
+@router.patch(RUN, responses=documented(400, 404, 422))
 def patch_dag_run(
     dag_id: str,
     dag_run_id: str,
     body: DAGRunPatchBody,
     db: Db,
     user: DagUser,
-    update_mask: Annotated[list[str] | None, Query()] = None,
+    update_mask: UpdateMask = None,
 ) -> DAGRunResponse:
     """Mark a run success, failed or queued (success and failed also settle its unfinished task
     instances), and/or replace its note. `update_mask` limits which body fields apply."""
@@ -384,11 +350,11 @@ def patch_dag_run(
         session.refresh(run)
         response = _response(session, run)
     if "state" in fields and body.state == DagRunState.QUEUED.value:
-        wake_schedulers(db)
+        jobs.wake_schedulers(db)
     return response
 
 
-@router.post(RUN + "/clear", responses=errors(400, 404, 422))
+@router.post(RUN + "/clear", responses=documented(400, 404, 422))
 def clear_dag_run(
     dag_id: str, dag_run_id: str, body: DAGRunClearBody, db: Db, user: DagUser
 ) -> ClearTaskInstanceCollectionResponse | DAGRunResponse:
@@ -414,11 +380,11 @@ def clear_dag_run(
         audit.record(session, user, "clear_dag_run", dag_id=dag_id, run_id=dag_run_id, extra=extra)
         session.refresh(run)
         response = _response(session, run)
-    wake_schedulers(db)
+    jobs.wake_schedulers(db)
     return response
 
 
-@router.delete(RUN, status_code=status.HTTP_204_NO_CONTENT, responses=errors(400, 404, 409))
+@router.delete(RUN, status_code=status.HTTP_204_NO_CONTENT, responses=documented(400, 404, 409))
 def delete_dag_run(dag_id: str, dag_run_id: str, db: Db, user: DagUser) -> Response:
     """Delete a run with its task instances and their XComs; a running run is a 409 (mark it
     first)."""
@@ -439,11 +405,6 @@ def delete_dag_run(dag_id: str, dag_run_id: str, db: Db, user: DagUser) -> Respo
             logical_date=run.logical_date,
         )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-def _require_dag(session: Any, dag_id: str) -> None:
-    if dag_store.get_dag_model(session, dag_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"DAG '{dag_id}' not found")
 
 
 router.include_router(batch_router)  # bulk changes, clearing many runs, waiting

@@ -3,13 +3,13 @@
 Everything shown comes from the `dag` rows the DAG processor keeps and the DAGs' stored
 versions; the API never imports a DAG file (it only reads a file's text for `dagSources`).
 Pausing goes through the store function `slipstream dags pause` uses, and every change is
-recorded in the audit log in the change's transaction.
+recorded in the audit log in the change's transaction. Unpausing sends the schedulers on this
+host a wake-up hint, so runs that are due start at once.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 
 from slipstream.api import audit
 from slipstream.api.deps import Db, ReadSession
+from slipstream.api.errors import documented
 from slipstream.api.pagination import LimitParam, OffsetParam, OrderByParam, page_of
+from slipstream.api.params import StrListQuery, UpdateMask, range_query
 from slipstream.api.schemas.dags import (
     DAGCollectionResponse,
     DAGDetailsResponse,
@@ -30,18 +32,17 @@ from slipstream.api.schemas.dags import (
     dag_response,
     source_response,
 )
-from slipstream.api.security import AuthenticatedUser, requires
+from slipstream.api.security import DagUser, requires
 from slipstream.core.exceptions import AirflowNotFoundException
 from slipstream.core.states import DagRunState
 from slipstream.db.models import DagModel
-from slipstream.db.store import dag_listing, runs, serialized_dags
+from slipstream.db.store import dag_listing, jobs, runs, serialized_dags
 from slipstream.db.store import dags as dag_store
-from slipstream.db.store.dag_listing import DagFilter, DateRange
+from slipstream.db.store.dag_listing import DagFilter
+from slipstream.db.store.ranges import Bounds
 
 router = APIRouter()
 
-DagUser = Annotated[AuthenticatedUser, requires("dag")]
-ListParam = Annotated[list[str] | None, Query()]
 MAX_SOURCE_BYTES = 10 * 1024 * 1024
 PAUSE_FIELDS = ["is_paused"]
 
@@ -50,9 +51,9 @@ PAUSE_FIELDS = ["is_paused"]
 
 
 def common_filter(
-    tags: ListParam = None,
+    tags: StrListQuery = None,
     tags_match_mode: Literal["any", "all"] | None = None,
-    owners: ListParam = None,
+    owners: StrListQuery = None,
     dag_id_pattern: str | None = None,
     dag_id_prefix_pattern: str | None = None,
     exclude_stale: bool = True,
@@ -72,25 +73,19 @@ def common_filter(
 
 def listing_filter(
     common: Annotated[DagFilter, Depends(common_filter)],
+    last_run_start: Annotated[Bounds, range_query("dag_run_start_date")],
+    last_run_end: Annotated[Bounds, range_query("dag_run_end_date")],
     dag_display_name_pattern: str | None = None,
     dag_display_name_prefix_pattern: str | None = None,
     has_import_errors: bool | None = None,
     last_dag_run_state: DagRunState | None = None,
     dag_run_state: Annotated[list[DagRunState] | None, Query()] = None,
-    dag_run_start_date_gte: dt.datetime | None = None,
-    dag_run_start_date_gt: dt.datetime | None = None,
-    dag_run_start_date_lte: dt.datetime | None = None,
-    dag_run_start_date_lt: dt.datetime | None = None,
-    dag_run_end_date_gte: dt.datetime | None = None,
-    dag_run_end_date_gt: dt.datetime | None = None,
-    dag_run_end_date_lte: dt.datetime | None = None,
-    dag_run_end_date_lt: dt.datetime | None = None,
     has_asset_schedule: bool | None = None,
     asset_dependency: str | None = None,
     bundle_name: str | None = None,
     bundle_version: str | None = None,
     is_favorite: bool | None = None,
-    timetable_type: ListParam = None,
+    timetable_type: StrListQuery = None,
 ) -> DagFilter:
     """Every filter of `GET /dags`; the last run is each DAG's newest run that started."""
     _refuse_unsupported(
@@ -110,15 +105,8 @@ def listing_filter(
         has_asset_schedule=has_asset_schedule,
         asset_dependency=asset_dependency,
         last_run_states=states,
-        last_run_start=_range(
-            dag_run_start_date_gte,
-            dag_run_start_date_gt,
-            dag_run_start_date_lte,
-            dag_run_start_date_lt,
-        ),
-        last_run_end=_range(
-            dag_run_end_date_gte, dag_run_end_date_gt, dag_run_end_date_lte, dag_run_end_date_lt
-        ),
+        last_run_start=last_run_start,
+        last_run_end=last_run_end,
     )
 
 
@@ -138,18 +126,6 @@ def _refuse_unsupported(**values: object) -> None:
                 status.HTTP_400_BAD_REQUEST,
                 f"The {name!r} filter is not supported: {_UNSUPPORTED[name]}",
             )
-
-
-def _range(*bounds: dt.datetime | None) -> DateRange:
-    gte, gt, lte, lt = (_aware(bound) for bound in bounds)
-    return DateRange(gte=gte, gt=gt, lte=lte, lt=lt)
-
-
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    """A date without a time zone is read as UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=dt.UTC)
 
 
 # --- DAGs -----------------------------------------------------------------------------------
@@ -172,18 +148,14 @@ def get_dags(
     return DAGCollectionResponse(dags=_responses(session, models), total_entries=total)
 
 
-@router.patch(
-    "/dags",
-    tags=["DAG"],
-    responses={400: {"description": "Bad Request"}, 404: {"description": "Not Found"}},
-)
+@router.patch("/dags", tags=["DAG"], responses=documented(400, 404))
 def patch_dags(
     request: Request,
     body: DAGPatchBody,
     db: Db,
     user: DagUser,
     dag_filter: Annotated[DagFilter, Depends(common_filter)],
-    update_mask: ListParam = None,
+    update_mask: UpdateMask = None,
     limit: LimitParam = None,
     offset: OffsetParam = 0,
 ) -> DAGCollectionResponse:
@@ -195,22 +167,22 @@ def patch_dags(
     named = dag_filter.dag_id_pattern or dag_filter.dag_id_prefix
     with db.begin() as session:
         matched = dag_listing.find_dag_ids(session, dag_filter) if named else []
-        for dag_id in dag_store.set_paused_many(session, matched, body.is_paused):
+        changed = dag_store.set_paused_many(session, matched, body.is_paused)
+        for dag_id in changed:
             audit.record(session, user, "patch_dags", dag_id=dag_id, extra=body.model_dump())
         shown = matched[page.offset : page.offset + page.limit]
         models = dag_store.get_dag_models(session, shown)
         dags = _responses(session, [models[dag_id] for dag_id in shown if dag_id in models])
+    if changed and not body.is_paused:
+        jobs.wake_schedulers(db)
     return DAGCollectionResponse(dags=dags, total_entries=len(matched))
 
 
 @router.get(
-    "/dags/{dag_id}",
-    tags=["DAG"],
-    dependencies=[requires("dag")],
-    responses={404: {"description": "Not Found"}},
+    "/dags/{dag_id}", tags=["DAG"], dependencies=[requires("dag")], responses=documented(404)
 )
 def get_dag(dag_id: str, session: ReadSession) -> DAGResponse:
-    model = _require_dag(session, dag_id)
+    model = require_dag(session, dag_id)
     summary = serialized_dags.latest_summaries(session, [dag_id]).get(dag_id)
     return dag_response(model, summary)
 
@@ -219,11 +191,11 @@ def get_dag(dag_id: str, session: ReadSession) -> DAGResponse:
     "/dags/{dag_id}/details",
     tags=["DAG"],
     dependencies=[requires("dag")],
-    responses={404: {"description": "Not Found"}},
+    responses=documented(404),
 )
 def get_dag_details(dag_id: str, session: ReadSession) -> DAGDetailsResponse:
     """The DAG with what its newest stored version says (schedule, params, docs, ...)."""
-    model = _require_dag(session, dag_id)
+    model = require_dag(session, dag_id)
     found = dag_store.latest_serialized_dag(session, dag_id)
     if found is None:
         raise AirflowNotFoundException(
@@ -234,13 +206,9 @@ def get_dag_details(dag_id: str, session: ReadSession) -> DAGDetailsResponse:
     return dag_details_response(model, found[1], summary, active_runs=active)
 
 
-@router.patch(
-    "/dags/{dag_id}",
-    tags=["DAG"],
-    responses={400: {"description": "Bad Request"}, 404: {"description": "Not Found"}},
-)
+@router.patch("/dags/{dag_id}", tags=["DAG"], responses=documented(400, 404))
 def patch_dag(
-    dag_id: str, body: DAGPatchBody, db: Db, user: DagUser, update_mask: ListParam = None
+    dag_id: str, body: DAGPatchBody, db: Db, user: DagUser, update_mask: UpdateMask = None
 ) -> DAGResponse:
     """Pause or unpause the DAG (`is_paused` is the only field that may change)."""
     _check_mask(update_mask)
@@ -248,15 +216,18 @@ def patch_dag(
         if not dag_store.set_paused(session, dag_id, body.is_paused):
             raise _not_found(dag_id)
         audit.record(session, user, "patch_dag", dag_id=dag_id, extra=body.model_dump())
-        model = _require_dag(session, dag_id)
-        return _responses(session, [model])[0]
+        model = require_dag(session, dag_id)
+        response = _responses(session, [model])[0]
+    if not body.is_paused:
+        jobs.wake_schedulers(db)
+    return response
 
 
 @router.delete(
     "/dags/{dag_id}",
     tags=["DAG"],
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={404: {"description": "Not Found"}, 409: {"description": "Conflict"}},
+    responses=documented(404, 409),
 )
 def delete_dag(dag_id: str, db: Db, user: DagUser) -> Response:
     """Forget the DAG, its runs and everything recorded about them (see
@@ -286,7 +257,8 @@ def _responses(session: Session, models: list[DagModel]) -> list[DAGResponse]:
     return [dag_response(model, summaries.get(model.dag_id)) for model in models]
 
 
-def _require_dag(session: Session, dag_id: str) -> DagModel:
+def require_dag(session: Session, dag_id: str) -> DagModel:
+    """The DAG's row; a 404 naming it when there is none (the DAG and task routes share it)."""
     model = dag_store.get_dag_model(session, dag_id)
     if model is None:
         raise _not_found(dag_id)
@@ -307,8 +279,7 @@ def _not_found(dag_id: str) -> AirflowNotFoundException:
     response_model=DAGSourceResponse,
     responses={
         200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
-        404: {"description": "Not Found"},
-        406: {"description": "Not Acceptable"},
+        **documented(404, 406),
     },
 )
 def get_dag_source(
@@ -323,7 +294,7 @@ def get_dag_source(
     the DAG's newest version; an older version's source shows as null.
     """
     as_text = _wants_text(accept)
-    _require_dag(session, dag_id)
+    require_dag(session, dag_id)
     version = serialized_dags.get_version(session, dag_id, version_number)
     if version is None:
         raise AirflowNotFoundException(

@@ -9,28 +9,27 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, status
 
 from slipstream.api.deps import ReadSession
-from slipstream.api.pagination import LimitParam, OrderByParam, page_of
-from slipstream.api.routes._common import IdPath, IntQuery, OffsetQuery, errors, utc
+from slipstream.api.errors import documented
+from slipstream.api.pagination import LimitParam, OffsetParam, OrderByParam, page_of
+from slipstream.api.params import IntPath, IntQuery, StrListQuery, utc
 from slipstream.api.schemas.event_logs import EventLogCollectionResponse, EventLogResponse
-from slipstream.api.security import AuthenticatedUser, requires
+from slipstream.api.security import DagUser
 from slipstream.db.store import audit
 
 router = APIRouter(prefix="/eventLogs", tags=["Event Log"])
 
-Reader = Annotated[AuthenticatedUser, requires("dag")]
 Text = Annotated[str | None, Query()]
-Names = Annotated[list[str] | None, Query()]
 
 PATTERN_FIELDS = ("dag_id", "task_id", "run_id", "owner", "event")
 
 
-@router.get("", response_model=EventLogCollectionResponse, responses=errors(400))
+@router.get("", response_model=EventLogCollectionResponse, responses=documented(400))
 def get_event_logs(
     request: Request,
     session: ReadSession,
-    user: Reader,
+    user: DagUser,
     limit: LimitParam = None,
-    offset: OffsetQuery = 0,
+    offset: OffsetParam = 0,
     order_by: OrderByParam = None,
     dag_id: Text = None,
     task_id: Text = None,
@@ -39,8 +38,8 @@ def get_event_logs(
     try_number: IntQuery = None,
     owner: Text = None,
     event: Text = None,
-    excluded_events: Names = None,
-    included_events: Names = None,
+    excluded_events: StrListQuery = None,
+    included_events: StrListQuery = None,
     before: Annotated[dt.datetime | None, Query()] = None,
     after: Annotated[dt.datetime | None, Query()] = None,
     dag_id_pattern: Text = None,
@@ -95,8 +94,8 @@ def get_event_logs(
     )
 
 
-@router.get("/{event_log_id}", response_model=EventLogResponse, responses=errors(404))
-def get_event_log(event_log_id: IdPath, session: ReadSession, user: Reader) -> EventLogResponse:
+@router.get("/{event_log_id}", response_model=EventLogResponse, responses=documented(404))
+def get_event_log(event_log_id: IntPath, session: ReadSession, user: DagUser) -> EventLogResponse:
     event = audit.get_event(session, event_log_id)
     if event is None:
         raise HTTPException(

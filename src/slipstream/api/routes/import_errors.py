@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, status
 
 from slipstream.api.deps import ReadSession
+from slipstream.api.errors import documented
 from slipstream.api.pagination import LimitParam, OffsetParam, OrderByParam, page_of
 from slipstream.api.schemas.import_errors import (
     ImportErrorCollectionResponse,
@@ -48,7 +49,7 @@ def get_import_errors(
     )
 
 
-@router.get("/importErrors/{import_error_id}", responses={404: {"description": "Not Found"}})
+@router.get("/importErrors/{import_error_id}", responses=documented(404))
 def get_import_error(import_error_id: int, session: ReadSession) -> ImportErrorResponse:
     row = import_errors.get_import_error(session, import_error_id)
     if row is None:

@@ -13,14 +13,15 @@ import json
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Header, HTTPException, Path, Request, status
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 
 from slipstream.api import task_logs
 from slipstream.api.deps import AppConfig, ReadSession
-from slipstream.api.routes._common import BIGGEST, errors
+from slipstream.api.errors import documented
+from slipstream.api.params import INT64_MAX, MapIndexQuery
 from slipstream.api.schemas.logs import TaskInstancesLogResponse
-from slipstream.api.security import AuthenticatedUser, requires
+from slipstream.api.security import DagUser
 from slipstream.api.task_logs import LogFormat
 from slipstream.core.states import TaskInstanceState
 from slipstream.db.models import TaskInstance
@@ -30,7 +31,6 @@ from slipstream.logs.layout import try_log_path
 
 router = APIRouter(tags=["Task Instance"])
 
-Reader = Annotated[AuthenticatedUser, requires("dag")]
 TOKEN_HEADER = "Airflow-Continuation-Token"
 S = TaskInstanceState
 
@@ -46,7 +46,7 @@ NDJSON_EXAMPLE = '{"event": "first line"}\n{"event": "second line"}\n'
     "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/logs/{try_number}",
     response_model=TaskInstancesLogResponse,
     responses={
-        **errors(400, 404, 406),
+        **documented(400, 404, 406),
         200: {
             "content": {
                 "application/x-ndjson": {"schema": {"type": "string", "example": NDJSON_EXAMPLE}},
@@ -59,13 +59,13 @@ def get_log(
     request: Request,
     session: ReadSession,
     config: AppConfig,
-    user: Reader,
+    user: DagUser,
     dag_id: str,
     dag_run_id: str,
     task_id: str,
-    try_number: Annotated[int, Path(ge=0, le=BIGGEST)],
+    try_number: Annotated[int, Path(ge=0, le=INT64_MAX)],
     full_content: bool = False,
-    map_index: Annotated[int, Query(ge=-BIGGEST, le=BIGGEST)] = -1,
+    map_index: MapIndexQuery = -1,
     token: str | None = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Any:

@@ -36,11 +36,6 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["Monitor"])
 
-# The `job_type`s the components register with (the API may not import them: it meets the
-# scheduler only through the database).
-SCHEDULER_JOB = "scheduler"  # slipstream.scheduler.health.JOB_TYPE
-DAG_PROCESSOR_JOB = "DagProcessorJob"  # slipstream.cli.dag_processor_cmd.JOB_TYPE
-
 DEFAULT_THRESHOLD = 30.0
 
 
@@ -51,8 +46,8 @@ def get_health(request: Request, db: Db) -> HealthInfoResponse:
     threshold = _threshold(request.app.state.config)
     try:
         with db.session() as session:
-            scheduler = jobs.most_recent(session, SCHEDULER_JOB)
-            processor = jobs.most_recent(session, DAG_PROCESSOR_JOB)
+            scheduler = jobs.most_recent(session, jobs.SCHEDULER_JOB_TYPE)
+            processor = jobs.most_recent(session, jobs.DAG_PROCESSOR_JOB_TYPE)
     except SQLAlchemyError as err:
         log.warning("Health check: the metadata database cannot be read: %s", err)
         return _database_down()

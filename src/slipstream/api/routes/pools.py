@@ -10,20 +10,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from sqlalchemy.orm import Session
 
 from slipstream.api import audit, bulk
 from slipstream.api.deps import Db, ReadSession
 from slipstream.api.errors import documented
 from slipstream.api.pagination import LimitParam, OffsetParam, OrderByParam, page_of
-from slipstream.api.schemas.bulk import (
-    BulkBody,
-    BulkCreateAction,
-    BulkDeleteAction,
-    BulkResponse,
-    BulkUpdateAction,
-)
+from slipstream.api.params import UpdateMask, fields_in_mask
+from slipstream.api.schemas.bulk import BulkBody, BulkResponse
 from slipstream.api.schemas.pools import (
     PoolBody,
     PoolCollectionResponse,
@@ -31,13 +26,11 @@ from slipstream.api.schemas.pools import (
     PoolResponse,
 )
 from slipstream.api.security import AuthenticatedUser, requires
-from slipstream.db.store import AlreadyExistsError
 from slipstream.db.store import pools as store
 
-router = APIRouter(tags=["Pool"], generate_unique_id_function=lambda route: route.name)
+router = APIRouter(tags=["Pool"])
 
 User = Annotated[AuthenticatedUser, requires("pool")]
-UpdateMask = Annotated[list[str] | None, Query(description="The fields to update")]
 
 UPDATABLE = ("slots", "description", "include_deferred")
 NAME_FIELDS = ("pool", "name")
@@ -75,16 +68,9 @@ def get_pool(pool_name: str, session: ReadSession, user: User) -> PoolResponse:
 def post_pool(body: PoolBody, db: Db, user: User) -> PoolResponse:
     """Create a pool; 409 when its name is taken."""
     with db.begin() as session:
-        try:
-            store.add_pool(
-                session,
-                body.name,
-                body.slots,
-                body.description,
-                include_deferred=body.include_deferred,
-            )
-        except AlreadyExistsError as err:
-            raise HTTPException(status.HTTP_409_CONFLICT, str(err)) from None
+        store.add_pool(
+            session, body.name, body.slots, body.description, include_deferred=body.include_deferred
+        )
         audit.record(session, user, "post_pool", extra=body.model_dump(exclude={"team_name"}))
         return _response(_existing(session, body.name))
 
@@ -101,7 +87,7 @@ def patch_pool(
             f"({pool_name!r}); a pool cannot be renamed",
         )
     with db.begin() as session:
-        PoolChanges(session).update(pool_name, _given(body, update_mask))
+        PoolChanges(session).change(pool_name, _given(body, update_mask))
         audit.record(
             session,
             user,
@@ -135,24 +121,17 @@ def bulk_pools(body: BulkBody[PoolBody], db: Db, user: User) -> BulkResponse:
     its errors reported in the response."""
     with db.begin() as session:
         changes = PoolChanges(session)
-        result = bulk.run_actions(
-            session,
-            body.actions,
-            create=changes.create_all,
-            update=changes.update_all,
-            delete=changes.delete_all,
-        )
-        audit.record(session, user, "bulk_pools", extra=bulk.summary(body.actions, _name_of))
+        result = bulk.run_actions(session, body.actions, changes)
+        audit.record(session, user, "bulk_pools", extra=bulk.summary(body.actions, changes.key_of))
     return result
 
 
-class PoolChanges:
+class PoolChanges(bulk.Changes[PoolBody]):
     """The writes of these routes within one transaction; bulk actions reuse the single ones."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    noun = "pools"
 
-    def update(self, name: str, given: dict[str, Any]) -> None:
+    def change(self, name: str, given: dict[str, Any]) -> None:
         """Set the `given` fields of pool `name`; of `default_pool`, only slots and
         `include_deferred` may change."""
         current = _existing(self.session, name)
@@ -176,49 +155,33 @@ class PoolChanges:
             include_deferred=values["include_deferred"],
         )
 
-    def create_all(self, action: BulkCreateAction[PoolBody]) -> list[str]:
-        chosen = bulk.to_create(action, "pools", _name, self._existing_names)
-        for body in chosen:
-            store.set_pool(
-                self.session,
-                body.name,
-                body.slots,
-                body.description,
-                include_deferred=body.include_deferred,
-            )
-        return [body.name for body in chosen]
+    def create(self, body: PoolBody) -> None:
+        store.set_pool(
+            self.session,
+            body.name,
+            body.slots,
+            body.description,
+            include_deferred=body.include_deferred,
+        )
 
-    def update_all(self, action: BulkUpdateAction[PoolBody]) -> list[str]:
-        chosen = bulk.to_change(action, "pools", _name, self._existing_names)
-        for body in chosen:
-            self.update(body.name, _given(body, action.update_mask))
-        return [body.name for body in chosen]
+    def update(self, body: PoolBody, update_mask: list[str] | None) -> None:
+        self.change(body.name, _given(body, update_mask))
 
-    def delete_all(self, action: BulkDeleteAction[PoolBody]) -> list[str]:
-        chosen = bulk.to_change(action, "pools", _name_of, self._existing_names)
-        names = [_name_of(entity) for entity in chosen]
-        for name in names:
-            store.delete_pool(self.session, name)
-        return names
+    def delete(self, entity_id: str) -> None:
+        store.delete_pool(self.session, entity_id)
 
-    def _existing_names(self, names: list[str]) -> set[str]:
-        return store.existing_pool_names(self.session, names)
+    def id_of(self, body: PoolBody) -> str:
+        return body.name
+
+    def existing(self, ids: list[str]) -> set[str]:
+        return store.existing_pool_names(self.session, ids)
 
 
 def _given(body: PoolBody | PoolPatchBody, update_mask: list[str] | None) -> dict[str, Any]:
     """The fields to update: those the body sets, of those the mask names (if any)."""
     given = {field: getattr(body, field) for field in body.model_fields_set if field in UPDATABLE}
-    if not update_mask:
-        return given
-    asked = {name.strip() for name in update_mask}
-    unknown = asked - set(UPDATABLE) - set(NAME_FIELDS)
-    if unknown:
-        raise HTTPException(
-            status.HTTP_400_BAD_REQUEST,
-            f"update_mask names fields a pool does not have: {', '.join(sorted(unknown))}; "
-            f"choose from: {', '.join(UPDATABLE)}",
-        )
-    return {field: value for field, value in given.items() if field in asked}
+    kept = fields_in_mask(given, update_mask, UPDATABLE, "pool", ignored=NAME_FIELDS)
+    return {field: value for field, value in given.items() if field in kept}
 
 
 def _existing(session: Session, name: str) -> store.PoolInfo:
@@ -230,14 +193,6 @@ def _existing(session: Session, name: str) -> store.PoolInfo:
 
 def _response(info: store.PoolInfo) -> PoolResponse:
     return PoolResponse(**info.to_dict())
-
-
-def _name(body: PoolBody) -> str:
-    return body.name
-
-
-def _name_of(entity: str | PoolBody) -> str:
-    return entity if isinstance(entity, str) else entity.name
 
 
 def _not_found(name: str) -> str:

@@ -5,33 +5,37 @@ task group's, with dry runs) and clearing them so they run again.
 Clearing uses the store's `clear_scope`, the same selection and reset as `slipstream tasks
 clear`: cleared task instances lose their state (running ones become `restarting` until their
 try stops), finished runs go back to queued (unless `reset_dag_runs` is false), and the
-scheduler runs them at its next look (within `scheduler_idle_sleep_time`; `tasks clear` sends
-no wake-up either). Every change is recorded in the audit log, in the
-change's transaction; dry runs change nothing and record nothing.
+schedulers on this host get a wake-up hint to run them at once. Every change is recorded in the
+audit log, in the change's transaction; dry runs change nothing and record nothing.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from sqlalchemy.orm import Session
 
 from slipstream.api import audit
-from slipstream.api.auth.roles import is_allowed
 from slipstream.api.deps import Db, ReadSession
-from slipstream.api.pagination import LimitParam, OrderByParam, page_of
+from slipstream.api.pagination import (
+    CURSOR_TOTAL_LIMIT,
+    LimitParam,
+    OffsetParam,
+    OrderByParam,
+    cursor_fields,
+    cursor_probe,
+    page_of,
+)
+from slipstream.api.params import IntPath, IntQuery, MapIndexQuery, UpdateMask, now
 from slipstream.api.routes._ti_patch import (
     PatchRequest,
     Target,
     dag_not_found,
-    now,
     require_run,
     ti_not_found,
 )
 from slipstream.api.schemas.task_instances import (
-    CURSOR_TOTAL_LIMIT,
-    INT64,
     ClearTaskInstancesBody,
     ListQuery,
     MappedListQuery,
@@ -44,41 +48,19 @@ from slipstream.api.schemas.task_instances import (
     TaskInstancesBatchBody,
     batch_filters,
     collection,
-    decode_cursor,
-    encode_cursor,
     ti_response,
     try_response,
 )
-from slipstream.api.security import AuthenticatedUser, CurrentUser, requires
-from slipstream.db.store import ti_clearing, ti_dependencies, ti_listing, ti_marking
+from slipstream.api.security import DagReader, DagUser
+from slipstream.db.store import jobs, ti_clearing, ti_dependencies, ti_listing, ti_marking
 from slipstream.db.store.paging import Page
 from slipstream.db.store.ti_listing import ORDER_FIELDS, TIFilters
 
-# Operation ids are the route functions' names, which are Airflow's.
-router = APIRouter(tags=["Task Instance"], generate_unique_id_function=lambda route: route.name)
+router = APIRouter(tags=["Task Instance"])
 
 TIS = "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances"
 ANY = "~"
-User = Annotated[AuthenticatedUser, requires("dag")]
 BATCH_ORDER = ("id", "state", "duration", "start_date", "end_date", "map_index")
-UpdateMask = Annotated[list[str] | None, Query()]
-# Integers bounded to what the database holds, so a huge one is a 422 rather than a failed query.
-MapIndex = Annotated[int, Path(ge=-INT64 - 1, le=INT64)]
-TryNumber = Annotated[int, Path(ge=-INT64 - 1, le=INT64)]
-MapIndexQuery = Annotated[int, Query(ge=-INT64 - 1, le=INT64)]
-SomeMapIndexQuery = Annotated[int | None, Query(ge=-INT64 - 1, le=INT64)]
-OffsetParam = Annotated[
-    int, Query(ge=0, le=INT64, description="Items to skip before the first returned")
-]
-
-
-def may_read(user: CurrentUser) -> AuthenticatedUser:
-    """Reading by POST (`taskInstances/list`) needs only the right to read DAGs."""
-    if not is_allowed(user.role, "dag", "GET"):
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN, f"Forbidden: role {user.role!r} may not read dag resources"
-        )
-    return user
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -91,7 +73,7 @@ def get_task_instances(
     dag_run_id: str,
     query: Annotated[ListQuery, Query()],
     session: ReadSession,
-    user: User,
+    user: DagUser,
     limit: LimitParam = None,
     offset: OffsetParam = 0,
     order_by: OrderByParam = None,
@@ -113,7 +95,7 @@ def get_task_instances_batch(
     dag_run_id: Literal["~"],
     body: TaskInstancesBatchBody,
     session: ReadSession,
-    user: Annotated[AuthenticatedUser, Depends(may_read)],
+    user: DagReader,
 ) -> TaskInstanceCollectionResponse:
     """Task instances of any DAGs and runs, filtered by the body."""
     order = [body.order_by] if body.order_by else None
@@ -132,7 +114,7 @@ def get_mapped_task_instances(
     task_id: str,
     query: Annotated[MappedListQuery, Query()],
     session: ReadSession,
-    user: User,
+    user: DagUser,
     limit: LimitParam = None,
     offset: OffsetParam = 0,
     order_by: OrderByParam = None,
@@ -158,7 +140,7 @@ def get_task_instance_tries(
     dag_run_id: str,
     task_id: str,
     session: ReadSession,
-    user: User,
+    user: DagUser,
     map_index: MapIndexQuery = -1,
 ) -> TaskInstanceHistoryCollectionResponse:
     """Every try of a task instance, oldest first."""
@@ -170,9 +152,9 @@ def get_task_instance_try_details(
     dag_id: str,
     dag_run_id: str,
     task_id: str,
-    task_try_number: TryNumber,
+    task_try_number: IntPath,
     session: ReadSession,
-    user: User,
+    user: DagUser,
     map_index: MapIndexQuery = -1,
 ) -> TaskInstanceHistoryResponse:
     """One try of a task instance."""
@@ -185,7 +167,7 @@ def get_task_instance_dependencies(
     dag_run_id: str,
     task_id: str,
     session: ReadSession,
-    user: User,
+    user: DagUser,
     map_index: MapIndexQuery = -1,
 ) -> TaskDependencyCollectionResponse:
     """What keeps a task instance from being queued now (nothing, once it is past that)."""
@@ -194,7 +176,7 @@ def get_task_instance_dependencies(
 
 @router.get(TIS + "/{task_id}", response_model=TaskInstanceResponse)
 def get_task_instance(
-    dag_id: str, dag_run_id: str, task_id: str, session: ReadSession, user: User
+    dag_id: str, dag_run_id: str, task_id: str, session: ReadSession, user: DagUser
 ) -> TaskInstanceResponse:
     """One task instance of an unmapped task."""
     view = ti_listing.get_view(session, dag_id, dag_run_id, task_id, -1)
@@ -215,9 +197,9 @@ def get_mapped_task_instance_tries(
     dag_id: str,
     dag_run_id: str,
     task_id: str,
-    map_index: MapIndex,
+    map_index: IntPath,
     session: ReadSession,
-    user: User,
+    user: DagUser,
 ) -> TaskInstanceHistoryCollectionResponse:
     """Every try of one map index of a task, oldest first."""
     return _tries(session, dag_id, dag_run_id, task_id, map_index)
@@ -231,10 +213,10 @@ def get_mapped_task_instance_try_details(
     dag_id: str,
     dag_run_id: str,
     task_id: str,
-    task_try_number: TryNumber,
-    map_index: MapIndex,
+    task_try_number: IntPath,
+    map_index: IntPath,
     session: ReadSession,
-    user: User,
+    user: DagUser,
 ) -> TaskInstanceHistoryResponse:
     """One try of one map index of a task."""
     return _try(session, dag_id, dag_run_id, task_id, map_index, task_try_number)
@@ -247,9 +229,9 @@ def get_task_instance_dependencies_by_map_index(
     dag_id: str,
     dag_run_id: str,
     task_id: str,
-    map_index: MapIndex,
+    map_index: IntPath,
     session: ReadSession,
-    user: User,
+    user: DagUser,
 ) -> TaskDependencyCollectionResponse:
     """What keeps one map index of a task from being queued now."""
     return _dependencies(session, dag_id, dag_run_id, task_id, map_index)
@@ -260,9 +242,9 @@ def get_mapped_task_instance(
     dag_id: str,
     dag_run_id: str,
     task_id: str,
-    map_index: MapIndex,
+    map_index: IntPath,
     session: ReadSession,
-    user: User,
+    user: DagUser,
 ) -> TaskInstanceResponse:
     """One task instance, by map index (-1 for an unmapped task)."""
     view = ti_listing.get_view(session, dag_id, dag_run_id, task_id, map_index)
@@ -281,8 +263,8 @@ def patch_task_instance_dry_run(
     task_id: str,
     body: PatchTaskInstanceBody,
     session: ReadSession,
-    user: User,
-    map_index: SomeMapIndexQuery = None,
+    user: DagUser,
+    map_index: IntQuery = None,
     update_mask: UpdateMask = None,
 ) -> TaskInstanceCollectionResponse:
     """The task instances a `PATCH` with this body would change (nothing is written)."""
@@ -295,10 +277,10 @@ def patch_task_instance_dry_run_by_map_index(
     dag_id: str,
     dag_run_id: str,
     task_id: str,
-    map_index: MapIndex,
+    map_index: IntPath,
     body: PatchTaskInstanceBody,
     session: ReadSession,
-    user: User,
+    user: DagUser,
     update_mask: UpdateMask = None,
 ) -> TaskInstanceCollectionResponse:
     """The task instances a `PATCH` of this map index would change (nothing is written)."""
@@ -313,8 +295,8 @@ def patch_task_instance(
     task_id: str,
     body: PatchTaskInstanceBody,
     db: Db,
-    user: User,
-    map_index: SomeMapIndexQuery = None,
+    user: DagUser,
+    map_index: IntQuery = None,
     update_mask: UpdateMask = None,
 ) -> TaskInstanceCollectionResponse:
     """Mark a task's instances in a run (all map indexes unless `map_index`), set their note."""
@@ -328,10 +310,10 @@ def patch_task_instance_by_map_index(
     dag_id: str,
     dag_run_id: str,
     task_id: str,
-    map_index: MapIndex,
+    map_index: IntPath,
     body: PatchTaskInstanceBody,
     db: Db,
-    user: User,
+    user: DagUser,
     update_mask: UpdateMask = None,
 ) -> TaskInstanceCollectionResponse:
     """Mark one map index of a task in a run, or set its note."""
@@ -350,7 +332,7 @@ def patch_task_group_instances_dry_run(
     group_id: str,
     body: PatchTaskInstanceBody,
     session: ReadSession,
-    user: User,
+    user: DagUser,
 ) -> TaskInstanceCollectionResponse:
     """The task instances a `PATCH` of the task group would change (nothing is written)."""
     return PatchRequest(dag_id, dag_run_id, Target(group_id=group_id), body).preview(session)
@@ -366,7 +348,7 @@ def patch_task_group_instances(
     group_id: str,
     body: PatchTaskInstanceBody,
     db: Db,
-    user: User,
+    user: DagUser,
     update_mask: UpdateMask = None,
 ) -> TaskInstanceCollectionResponse:
     """Mark every task instance of a task group (and its subgroups) in a run, or set notes."""
@@ -380,7 +362,7 @@ def patch_task_group_instances(
 
 @router.post("/dags/{dag_id}/clearTaskInstances", response_model=TaskInstanceCollectionResponse)
 def post_clear_task_instances(
-    dag_id: str, body: ClearTaskInstancesBody, db: Db, user: User
+    dag_id: str, body: ClearTaskInstancesBody, db: Db, user: DagUser
 ) -> TaskInstanceCollectionResponse:
     """Clear task instances of a DAG so they run again (`dry_run`, the default: only list them).
 
@@ -422,6 +404,8 @@ def post_clear_task_instances(
         with db.session() as session:
             return clear(session)
     result: TaskInstanceCollectionResponse = db.run_write(clear)
+    if result.task_instances:
+        jobs.wake_schedulers(db)
     return result
 
 
@@ -508,22 +492,10 @@ def _listing_tasks(
 def _cursor_page(
     session: Session, filters: TIFilters, page: Page, cursor: str
 ) -> TaskInstanceCollectionResponse:
-    try:
-        offset = decode_cursor(cursor)
-    except ValueError as err:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(err)) from None
-    probe = Page(limit=page.limit + 1, offset=offset, order_by=page.order_by)
+    probe = cursor_probe(page, cursor)
     views, _ = ti_listing.list_views(session, filters, probe, count=False)
-    more = len(views) > page.limit
-    views = views[: page.limit]
     total = ti_listing.count_views(session, filters, limit=CURSOR_TOTAL_LIMIT)
-    return collection(
-        views,
-        total,
-        total_entries_limit=CURSOR_TOTAL_LIMIT,
-        next_cursor=encode_cursor(offset + len(views)) if more and views else None,
-        previous_cursor=encode_cursor(max(offset - page.limit, 0)) if offset > 0 else None,
-    )
+    return collection(views[: page.limit], total, **cursor_fields(page, probe, len(views)))
 
 
 def _tries(

@@ -9,6 +9,8 @@ from fastapi import APIRouter, HTTPException, status
 from sqlalchemy.orm import Session
 
 from slipstream.api.deps import ReadSession
+from slipstream.api.errors import documented
+from slipstream.api.routes.dags import require_dag
 from slipstream.api.schemas.tasks import (
     SORT_FIELDS,
     TaskCollectionResponse,
@@ -22,13 +24,8 @@ from slipstream.serialization import SerializedDAG
 
 router = APIRouter(tags=["Task"], dependencies=[requires("dag")])
 
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"description": "Not Found"},
-    400: {"description": "Bad Request"},
-}
 
-
-@router.get("/dags/{dag_id}/tasks", responses=_NOT_FOUND)
+@router.get("/dags/{dag_id}/tasks", responses=documented(400, 404))
 def get_tasks(
     dag_id: str, session: ReadSession, order_by: str = "task_id"
 ) -> TaskCollectionResponse:
@@ -45,7 +42,7 @@ def get_tasks(
     return TaskCollectionResponse(tasks=tasks, total_entries=len(tasks))
 
 
-@router.get("/dags/{dag_id}/tasks/{task_id}", responses=_NOT_FOUND)
+@router.get("/dags/{dag_id}/tasks/{task_id}", responses=documented(400, 404))
 def get_task(dag_id: str, task_id: str, session: ReadSession) -> TaskResponse:
     dag = _dag(session, dag_id)
     if not dag.has_task(task_id):
@@ -55,8 +52,7 @@ def get_task(dag_id: str, task_id: str, session: ReadSession) -> TaskResponse:
 
 def _dag(session: Session, dag_id: str) -> SerializedDAG:
     """The DAG's newest stored version; 404 when the DAG (or any version of it) is unknown."""
-    if dag_store.get_dag_model(session, dag_id) is None:
-        raise AirflowNotFoundException(f"DAG '{dag_id}' not found")
+    require_dag(session, dag_id)
     found = dag_store.latest_serialized_dag(session, dag_id)
     if found is None:
         raise AirflowNotFoundException(

@@ -10,37 +10,30 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from sqlalchemy.orm import Session
 
 from slipstream.api import audit, bulk
-from slipstream.api.deps import Db, ReadSession
+from slipstream.api.deps import AppConfig, Db, ReadSession
 from slipstream.api.errors import documented
 from slipstream.api.pagination import LimitParam, OffsetParam, OrderByParam, page_of
+from slipstream.api.params import UpdateMask, fields_in_mask
 from slipstream.api.redaction import AppRedactor, Redactor
-from slipstream.api.schemas.bulk import (
-    BulkBody,
-    BulkCreateAction,
-    BulkDeleteAction,
-    BulkResponse,
-    BulkUpdateAction,
-)
+from slipstream.api.schemas.bulk import BulkBody, BulkResponse
 from slipstream.api.schemas.variables import (
     VariableBody,
     VariableCollectionResponse,
     VariableResponse,
 )
 from slipstream.api.security import AuthenticatedUser, requires
-from slipstream.db.store import AlreadyExistsError
 from slipstream.db.store import variables as store
 
 if TYPE_CHECKING:
     from slipstream.config import Config
 
-router = APIRouter(tags=["Variable"], generate_unique_id_function=lambda route: route.name)
+router = APIRouter(tags=["Variable"])
 
 User = Annotated[AuthenticatedUser, requires("variable")]
-UpdateMask = Annotated[list[str] | None, Query(description="The fields to update")]
 
 UPDATABLE = ("value", "description")
 
@@ -49,6 +42,7 @@ UPDATABLE = ("value", "description")
 def get_variables(
     request: Request,
     session: ReadSession,
+    config: AppConfig,
     user: User,
     redactor: AppRedactor,
     limit: LimitParam = None,
@@ -64,7 +58,7 @@ def get_variables(
         page,
         pattern=variable_key_pattern,
         prefix=variable_key_prefix_pattern,
-        config=_config(request),
+        config=config,
     )
     return VariableCollectionResponse(
         variables=[_response(variable, redactor) for variable in found], total_entries=total
@@ -73,27 +67,21 @@ def get_variables(
 
 @router.get("/variables/{variable_key:path}", responses=documented(401, 403, 404))
 def get_variable(
-    variable_key: str, request: Request, session: ReadSession, user: User, redactor: AppRedactor
+    variable_key: str, config: AppConfig, session: ReadSession, user: User, redactor: AppRedactor
 ) -> VariableResponse:
     """One variable."""
-    return _response(_existing(session, variable_key, _config(request)), redactor)
+    return _response(_existing(session, variable_key, config), redactor)
 
 
 @router.post(
     "/variables", status_code=status.HTTP_201_CREATED, responses=documented(400, 401, 403, 409, 413)
 )
 def post_variable(
-    body: VariableBody, request: Request, db: Db, user: User, redactor: AppRedactor
+    body: VariableBody, config: AppConfig, db: Db, user: User, redactor: AppRedactor
 ) -> VariableResponse:
     """Create a variable; 409 when its key is taken."""
-    config = _config(request)
     with db.begin() as session:
-        try:
-            store.add_variable(
-                session, body.key, body.stored_value(), body.description, config=config
-            )
-        except AlreadyExistsError as err:
-            raise HTTPException(status.HTTP_409_CONFLICT, str(err)) from None
+        store.add_variable(session, body.key, body.stored_value(), body.description, config=config)
         audit.record(session, user, "post_variable", extra=_audited(body))
         return _response(_existing(session, body.key, config), redactor)
 
@@ -102,7 +90,7 @@ def post_variable(
 def patch_variable(
     variable_key: str,
     body: VariableBody,
-    request: Request,
+    config: AppConfig,
     db: Db,
     user: User,
     redactor: AppRedactor,
@@ -115,7 +103,6 @@ def patch_variable(
             f"The key in the body ({body.key!r}) does not match the key in the URL "
             f"({variable_key!r}); a variable's key cannot change",
         )
-    config = _config(request)
     with db.begin() as session:
         VariableChanges(session, config, redactor).update(body, update_mask)
         audit.record(
@@ -140,28 +127,25 @@ def delete_variable(variable_key: str, db: Db, user: User) -> Response:
 
 @router.patch("/variables", responses=documented(401, 403, 413))
 def bulk_variables(
-    body: BulkBody[VariableBody], request: Request, db: Db, user: User, redactor: AppRedactor
+    body: BulkBody[VariableBody], config: AppConfig, db: Db, user: User, redactor: AppRedactor
 ) -> BulkResponse:
     """Create, update and delete variables in one request; each action succeeds or fails whole,
     its errors reported in the response."""
     with db.begin() as session:
-        changes = VariableChanges(session, _config(request), redactor)
-        result = bulk.run_actions(
-            session,
-            body.actions,
-            create=changes.create_all,
-            update=changes.update_all,
-            delete=changes.delete_all,
-        )
-        audit.record(session, user, "bulk_variables", extra=bulk.summary(body.actions, _key_of))
+        changes = VariableChanges(session, config, redactor)
+        result = bulk.run_actions(session, body.actions, changes)
+        summary = bulk.summary(body.actions, changes.key_of)
+        audit.record(session, user, "bulk_variables", extra=summary)
     return result
 
 
-class VariableChanges:
+class VariableChanges(bulk.Changes[VariableBody]):
     """The writes of these routes within one transaction; bulk actions reuse the single ones."""
 
+    noun = "variables"
+
     def __init__(self, session: Session, config: Config, redactor: Redactor) -> None:
-        self.session = session
+        super().__init__(session)
         self.config = config
         self.redactor = redactor
 
@@ -182,49 +166,29 @@ class VariableChanges:
             )
         store.set_variable(self.session, body.key, value, description, config=self.config)
 
-    def create_all(self, action: BulkCreateAction[VariableBody]) -> list[str]:
-        chosen = bulk.to_create(action, "variables", _key, self._existing_keys)
-        for body in chosen:
-            store.set_variable(
-                self.session, body.key, body.stored_value(), body.description, config=self.config
-            )
-        return [body.key for body in chosen]
+    def create(self, body: VariableBody) -> None:
+        store.set_variable(
+            self.session, body.key, body.stored_value(), body.description, config=self.config
+        )
 
-    def update_all(self, action: BulkUpdateAction[VariableBody]) -> list[str]:
-        chosen = bulk.to_change(action, "variables", _key, self._existing_keys)
-        for body in chosen:
-            self.update(body, action.update_mask)
-        return [body.key for body in chosen]
+    def delete(self, entity_id: str) -> None:
+        store.delete_variable(self.session, entity_id)
 
-    def delete_all(self, action: BulkDeleteAction[VariableBody]) -> list[str]:
-        chosen = bulk.to_change(action, "variables", _key_of, self._existing_keys)
-        keys = [_key_of(entity) for entity in chosen]
-        for key in keys:
-            store.delete_variable(self.session, key)
-        return keys
+    def id_of(self, body: VariableBody) -> str:
+        return body.key
 
-    def _existing_keys(self, keys: list[str]) -> set[str]:
-        return store.existing_variable_keys(self.session, keys)
+    def existing(self, ids: list[str]) -> set[str]:
+        return store.existing_variable_keys(self.session, ids)
 
 
 def _fields_to_update(body: VariableBody, update_mask: list[str] | None) -> set[str]:
-    given = body.model_fields_set & set(UPDATABLE)
-    if not update_mask:
-        return given
-    asked = {name.strip() for name in update_mask}
-    if "key" in asked:
+    if update_mask and "key" in {name.strip() for name in update_mask}:
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST,
             f"A variable's key cannot be updated; update_mask may name: {', '.join(UPDATABLE)}",
         )
-    unknown = asked - set(UPDATABLE)
-    if unknown:
-        raise HTTPException(
-            status.HTTP_400_BAD_REQUEST,
-            f"update_mask names fields a variable does not have: {', '.join(sorted(unknown))}; "
-            f"choose from: {', '.join(UPDATABLE)}",
-        )
-    return given & asked
+    given = body.model_fields_set & set(UPDATABLE)
+    return fields_in_mask(given, update_mask, UPDATABLE, "variable")
 
 
 def _existing(session: Session, key: str, config: Config) -> store.StoredVariable:
@@ -248,18 +212,5 @@ def _audited(body: VariableBody) -> dict[str, object]:
     return {"key": body.key, "value": body.stored_value(), "description": body.description}
 
 
-def _key(body: VariableBody) -> str:
-    return body.key
-
-
-def _key_of(entity: str | VariableBody) -> str:
-    return entity if isinstance(entity, str) else entity.key
-
-
 def _not_found(key: str) -> str:
     return f"The Variable with key: `{key}` was not found"
-
-
-def _config(request: Request) -> Config:
-    config: Config = request.app.state.config
-    return config

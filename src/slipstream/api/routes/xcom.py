@@ -6,7 +6,6 @@ as tasks store theirs (JSON), so a downstream task pulls the value the caller se
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
@@ -14,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from slipstream.api import audit
 from slipstream.api.deps import Db, ReadSession
-from slipstream.api.pagination import LimitParam, OrderByParam, page_of
-from slipstream.api.routes._common import BIGGEST, IntQuery, OffsetQuery, errors, utc
+from slipstream.api.errors import documented
+from slipstream.api.pagination import LimitParam, OffsetParam, OrderByParam, page_of
+from slipstream.api.params import INT64_MAX, IntQuery, now, range_query
 from slipstream.api.schemas.xcom import (
     XComCollectionResponse,
     XComCreateBody,
@@ -24,39 +24,39 @@ from slipstream.api.schemas.xcom import (
     XComResponseString,
     XComUpdateBody,
 )
-from slipstream.api.security import AuthenticatedUser, requires
+from slipstream.api.security import AuthenticatedUser, DagUser
 from slipstream.db.models import DagRun
 from slipstream.db.store import dags as dag_store
 from slipstream.db.store import execution, xcom_entries
 from slipstream.db.store import runs as run_store
-from slipstream.db.store.xcom_entries import TimeRange, XComEntry, XComFilter
+from slipstream.db.store.ranges import Bounds
+from slipstream.db.store.xcom_entries import XComEntry, XComFilter
 
 router = APIRouter(
     prefix="/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/xcomEntries",
     tags=["XCom"],
 )
 
-Reader = Annotated[AuthenticatedUser, requires("dag")]
-Writer = Annotated[AuthenticatedUser, requires("dag")]
 Text = Annotated[str | None, Query()]
-Time = Annotated[dt.datetime | None, Query()]
-MapIndex = Annotated[int, Query(ge=-1, le=BIGGEST)]
+MapIndex = Annotated[int, Query(ge=-1, le=INT64_MAX)]
 
 DEFAULT_ORDER = "dag_id,task_id,run_id,map_index,key"
 
 
-@router.get("", response_model=XComCollectionResponse, responses=errors(400))
+@router.get("", response_model=XComCollectionResponse, responses=documented(400))
 def get_xcom_entries(
     request: Request,
     session: ReadSession,
-    user: Reader,
+    user: DagUser,
     dag_id: str,
     dag_run_id: str,
     task_id: str,
+    logical_date: Annotated[Bounds, range_query("logical_date")],
+    run_after: Annotated[Bounds, range_query("run_after")],
     xcom_key: Text = None,
-    map_index: Annotated[int | None, Query(ge=-1, le=BIGGEST)] = None,
+    map_index: Annotated[int | None, Query(ge=-1, le=INT64_MAX)] = None,
     limit: LimitParam = None,
-    offset: OffsetQuery = 0,
+    offset: OffsetParam = 0,
     order_by: OrderByParam = None,
     xcom_key_pattern: Text = None,
     xcom_key_prefix_pattern: Text = None,
@@ -67,14 +67,6 @@ def get_xcom_entries(
     task_id_pattern: Text = None,
     task_id_prefix_pattern: Text = None,
     map_index_filter: IntQuery = None,
-    logical_date_gte: Time = None,
-    logical_date_gt: Time = None,
-    logical_date_lte: Time = None,
-    logical_date_lt: Time = None,
-    run_after_gte: Time = None,
-    run_after_gt: Time = None,
-    run_after_lte: Time = None,
-    run_after_lt: Time = None,
 ) -> XComCollectionResponse:
     """Entries of one task instance, or of many with `~` ids, without their values."""
     page = page_of(
@@ -105,8 +97,8 @@ def get_xcom_entries(
             "run_id": run_id_prefix_pattern,
             "task_id": task_id_prefix_pattern,
         },
-        logical_date=_range(logical_date_gte, logical_date_gt, logical_date_lte, logical_date_lt),
-        run_after=_range(run_after_gte, run_after_gt, run_after_lte, run_after_lt),
+        logical_date=logical_date if logical_date.is_set else None,
+        run_after=run_after if run_after.is_set else None,
     )
     entries, total = xcom_entries.page_entries(session, where, page)
     return XComCollectionResponse(
@@ -117,11 +109,11 @@ def get_xcom_entries(
 @router.get(
     "/{xcom_key}",
     response_model=XComResponseNative | XComResponseString,
-    responses=errors(400, 404),
+    responses=documented(400, 404),
 )
 def get_xcom_entry(
     session: ReadSession,
-    user: Reader,
+    user: DagUser,
     dag_id: str,
     dag_run_id: str,
     task_id: str,
@@ -148,12 +140,12 @@ def get_xcom_entry(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=XComResponseNative,
-    responses=errors(400, 404, 409),
+    responses=documented(400, 404, 409),
 )
 def create_xcom_entry(
     body: XComCreateBody,
     db: Db,
-    user: Writer,
+    user: DagUser,
     dag_id: str,
     dag_run_id: str,
     task_id: str,
@@ -170,19 +162,18 @@ def create_xcom_entry(
                 f"The XCom with key: `{body.key}` with mentioned task instance already exists "
                 f"({_task_instance(dag_id, dag_run_id, task_id, body.map_index)})",
             )
-        now = dt.datetime.now(dt.UTC)
         entry = xcom_entries.create_entry(
-            session, run, task_id, body.key, body.value, map_index=body.map_index, now=now
+            session, run, task_id, body.key, body.value, map_index=body.map_index, now=now()
         )
         _audit(session, user, "create_xcom_entry", entry, body.model_dump())
     return XComResponseNative.with_value(entry)
 
 
-@router.patch("/{xcom_key}", response_model=XComResponseNative, responses=errors(400, 404))
+@router.patch("/{xcom_key}", response_model=XComResponseNative, responses=documented(400, 404))
 def update_xcom_entry(
     body: XComUpdateBody,
     db: Db,
-    user: Writer,
+    user: DagUser,
     dag_id: str,
     dag_run_id: str,
     task_id: str,
@@ -243,12 +234,3 @@ def _audit(
 
 def _task_instance(dag_id: str, run_id: str, task_id: str, map_index: int) -> str:
     return f"task `{task_id}`, map index {map_index}, run `{run_id}`, dag `{dag_id}`"
-
-
-def _range(
-    gte: dt.datetime | None, gt: dt.datetime | None, lte: dt.datetime | None, lt: dt.datetime | None
-) -> TimeRange | None:
-    bounds = [utc(gte), utc(gt), utc(lte), utc(lt)]
-    if all(bound is None for bound in bounds):
-        return None
-    return TimeRange(*bounds)

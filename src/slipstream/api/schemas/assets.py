@@ -1,7 +1,9 @@
 """Assets, asset events, aliases and queued asset updates as Airflow's API shows them, and the
 body that records an asset event by hand.
 
-Secret-looking keys of an asset's or event's `extra` are shown masked, as Airflow does.
+What the secret-looking keys of an asset's or event's `extra` hold is shown masked, as Airflow
+does (`api.redaction`). The asset events that triggered a DAG run are shown with these models
+too (`GET .../dagRuns/{dag_run_id}/upstreamAssetEvents`).
 Slipstream keeps no task inlet/outlet references, aliases or watchers yet: those lists are empty.
 """
 
@@ -12,22 +14,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from slipstream.api.params import DbInt
+from slipstream.api.redaction import Redactor
 from slipstream.db.store.asset_listing import AssetEventView, AssetView, EventRun, QueuedEvent
 
-BIGGEST = 2**63 - 1
-MASK = "***"
-SECRET_WORDS = (
-    "password",
-    "passwd",
-    "passphrase",
-    "secret",
-    "token",
-    "api_key",
-    "apikey",
-    "private_key",
-    "authorization",
-    "credential",
-)
+_REDACTOR = Redactor()
 
 
 class DagScheduleAssetReference(BaseModel):
@@ -87,7 +78,7 @@ class AssetResponse(BaseModel):
             name=asset.name,
             uri=asset.uri,
             group=asset.group,
-            extra=redacted(asset.extra),
+            extra=_REDACTOR.json_value(asset.extra),
             created_at=asset.created_at,
             updated_at=updated,
             scheduled_dags=[
@@ -164,7 +155,7 @@ class AssetEventResponse(BaseModel):
             uri=event.uri,
             name=event.name,
             group=event.group,
-            extra=redacted(event.extra),
+            extra=_REDACTOR.json_value(event.extra),
             source_task_id=event.source_task_id,
             source_dag_id=event.source_dag_id,
             source_run_id=event.source_run_id,
@@ -189,7 +180,7 @@ class AssetEventAccessControl(BaseModel):
 class CreateAssetEventsBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    asset_id: int = Field(ge=-BIGGEST, le=BIGGEST)
+    asset_id: DbInt
     extra: dict[str, Any] = Field(default_factory=dict)
     partition_key: str | None = Field(default=None, max_length=250, pattern=r"\S")
     access_control: AssetEventAccessControl | None = None
@@ -214,20 +205,3 @@ class QueuedEventResponse(BaseModel):
 class QueuedEventCollectionResponse(BaseModel):
     queued_events: list[QueuedEventResponse]
     total_entries: int
-
-
-def redacted(value: Any) -> Any:
-    """`value` with the values of secret-looking keys (at any depth) replaced by `***`."""
-    if isinstance(value, dict):
-        return {
-            key: MASK if _is_secret(key) and item not in (None, "") else redacted(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [redacted(item) for item in value]
-    return value
-
-
-def _is_secret(key: Any) -> bool:
-    lowered = str(key).lower()
-    return any(word in lowered for word in SECRET_WORDS)

@@ -2,8 +2,8 @@
 `DAGRunResponse`, `TriggerDAGRunPostBody`, `DAGRunPatchBody`, `DAGRunClearBody`,
 `DAGRunsBatchBody` and friends, and the functions building responses from store rows.
 
-Slipstream's primary keys are integers where Airflow's DAG version ids are UUIDs; a version is
-shown as the UUID holding its integer id (`uuid_of`, as task instances are).
+A run's DAG version is a `DagVersionResponse` (`schemas.dag_versions`); the asset events that
+triggered it are `AssetEventResponse`s (`schemas.assets`).
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NonNegativeInt, model_validator
 
-from slipstream.api.schemas.task_instances import TaskInstanceResponse, uuid_of
+from slipstream.api.schemas.batch_filters import RangeFilters
+from slipstream.api.schemas.dag_versions import DagVersionResponse
+from slipstream.api.schemas.task_instances import TaskInstanceResponse
 from slipstream.core.run_types import DagRunType
 from slipstream.core.states import DagRunState
 from slipstream.db.models import DagRun
-from slipstream.db.store.run_listing import ConsumedEvent, ConsumingRun, RunVersion
+from slipstream.db.store.run_listing import RunVersion
 
 DagRunMutableState = Literal["queued", "success", "failed"]
 TriggeredBy = Literal["cli", "operator", "rest_api", "ui", "test", "timetable", "asset", "backfill"]
@@ -110,7 +112,7 @@ class BulkDAGRunClearBody(DAGRunClearBody):
         return not self.dag_runs
 
 
-class DAGRunsBatchBody(_Body):
+class DAGRunsBatchBody(RangeFilters):
     """Filters of `POST /dags/~/dagRuns/list`."""
 
     order_by: str | None = None
@@ -118,41 +120,10 @@ class DAGRunsBatchBody(_Body):
     page_limit: NonNegativeInt = 100
     dag_ids: list[str] | None = None
     states: list[DagRunState | None] | None = None
-    run_after_gte: AwareDatetime | None = None
-    run_after_gt: AwareDatetime | None = None
-    run_after_lte: AwareDatetime | None = None
-    run_after_lt: AwareDatetime | None = None
-    logical_date_gte: AwareDatetime | None = None
-    logical_date_gt: AwareDatetime | None = None
-    logical_date_lte: AwareDatetime | None = None
-    logical_date_lt: AwareDatetime | None = None
-    start_date_gte: AwareDatetime | None = None
-    start_date_gt: AwareDatetime | None = None
-    start_date_lte: AwareDatetime | None = None
-    start_date_lt: AwareDatetime | None = None
-    end_date_gte: AwareDatetime | None = None
-    end_date_gt: AwareDatetime | None = None
-    end_date_lte: AwareDatetime | None = None
-    end_date_lt: AwareDatetime | None = None
-    duration_gte: float | None = None
-    duration_gt: float | None = None
-    duration_lte: float | None = None
-    duration_lt: float | None = None
     conf_contains: str | None = None
 
 
 # --- DAG runs ----------------------------------------------------------------------------------
-
-
-class DagVersionResponse(BaseModel):
-    id: str
-    version_number: int
-    dag_id: str
-    bundle_name: str | None = None
-    bundle_version: str | None = None
-    bundle_url: str | None = None
-    created_at: dt.datetime
-    dag_display_name: str
 
 
 class DAGRunResponse(BaseModel):
@@ -188,16 +159,6 @@ class DAGRunCollectionResponse(BaseModel):
     total_entries_limit: int | None = None
 
 
-def version_response(version: RunVersion) -> DagVersionResponse:
-    return DagVersionResponse(
-        id=uuid_of(version.id),
-        version_number=version.version_number,
-        dag_id=version.dag_id,
-        created_at=version.created_at,
-        dag_display_name=version.dag_display_name,
-    )
-
-
 def run_response(run: DagRun, versions: dict[int, RunVersion]) -> DAGRunResponse:
     """A run as the API shows it; `versions` holds (at least) the version the run uses."""
     version = versions.get(run.serialized_dag_id) if run.serialized_dag_id is not None else None
@@ -218,7 +179,7 @@ def run_response(run: DagRun, versions: dict[int, RunVersion]) -> DAGRunResponse
         triggered_by=run.triggered_by if run.triggered_by in TRIGGERED_BY else None,  # type: ignore[arg-type]
         conf=dict(run.conf or {}),
         note=run.note,
-        dag_versions=[version_response(version)] if version else [],
+        dag_versions=[DagVersionResponse.of(version, version.dag_display_name)] if version else [],
         dag_display_name=version.dag_display_name if version else run.dag_id,
     )
 
@@ -238,73 +199,3 @@ class ClearTaskInstanceCollectionResponse(BaseModel):
 
     task_instances: list[TaskInstanceResponse]
     total_entries: int
-
-
-# --- the asset events that triggered a run ------------------------------------------------------
-
-
-class DagRunAssetReference(BaseModel):
-    run_id: str
-    dag_id: str
-    logical_date: dt.datetime | None
-    start_date: dt.datetime
-    end_date: dt.datetime | None
-    state: str
-    data_interval_start: dt.datetime | None
-    data_interval_end: dt.datetime | None
-    partition_key: str | None = None
-    triggering: bool
-
-
-class AssetEventResponse(BaseModel):
-    id: int
-    asset_id: int
-    uri: str | None
-    name: str | None
-    group: str | None
-    extra: dict[str, Any] | None
-    source_task_id: str | None
-    source_dag_id: str | None
-    source_run_id: str | None
-    source_map_index: int
-    created_dagruns: list[DagRunAssetReference]
-    timestamp: dt.datetime
-    partition_key: str | None = None
-
-
-class AssetEventCollectionResponse(BaseModel):
-    asset_events: list[AssetEventResponse]
-    total_entries: int
-
-
-def asset_event_response(event: ConsumedEvent) -> AssetEventResponse:
-    return AssetEventResponse(
-        id=event.id,
-        asset_id=event.asset_id,
-        uri=event.uri,
-        name=event.name,
-        group=event.group,
-        extra=event.extra,
-        source_task_id=event.source_task_id,
-        source_dag_id=event.source_dag_id,
-        source_run_id=event.source_run_id,
-        source_map_index=event.source_map_index,
-        created_dagruns=[_run_reference(run) for run in event.created_dagruns],
-        timestamp=event.timestamp,
-    )
-
-
-def _run_reference(run: ConsumingRun) -> DagRunAssetReference:
-    # The API requires a start date; a run not started yet shows when it was queued.
-    started = run.start_date or run.queued_at or run.run_after
-    return DagRunAssetReference(
-        run_id=run.run_id,
-        dag_id=run.dag_id,
-        logical_date=run.logical_date,
-        start_date=started,
-        end_date=run.end_date,
-        state=run.state,
-        data_interval_start=run.data_interval_start,
-        data_interval_end=run.data_interval_end,
-        triggering=run.triggering,
-    )

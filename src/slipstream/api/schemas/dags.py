@@ -5,18 +5,17 @@ functions building them from the `dag` row and the DAG's newest stored version.
 Slipstream has no DAG bundles, favourites or per-file parse durations: `bundle_name`,
 `bundle_version`, `last_parse_duration` and `last_expired` are null and `is_favorite` false.
 `file_token` is an opaque token naming the DAG's file (no route of the stable API takes one).
-A version's `id` is the UUID holding its integer id, as the other routes show versions.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import uuid
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from slipstream.api.schemas.dag_versions import DagVersionResponse
 from slipstream.db.models import DagModel
 from slipstream.db.store.serialized_dags import StoredVersion, VersionSummary
 from slipstream.serialization import SerializedDAG
@@ -29,24 +28,9 @@ __all__ = [
     "DAGSourceResponse",
     "DAGTagCollectionResponse",
     "DagTagResponse",
-    "DagVersionResponse",
     "dag_details_response",
     "dag_response",
-    "version_response",
 ]
-
-
-class DagVersionResponse(BaseModel):
-    """A stored version; its `id` is the UUID holding the version's integer id."""
-
-    id: uuid.UUID
-    version_number: int
-    dag_id: str
-    bundle_name: str | None = None
-    bundle_version: str | None = None
-    bundle_url: str | None = None
-    created_at: dt.datetime
-    dag_display_name: str
 
 
 class DAGPatchBody(BaseModel):
@@ -164,18 +148,12 @@ def dag_details_response(
         owner_links=_owner_links(record.get("owner_links")),
         active_runs_count=active_runs,
         concurrency=model.max_active_tasks,
-        latest_dag_version=None if summary is None else version_response(summary),
+        latest_dag_version=_latest_version(summary),
     )
 
 
-def version_response(summary: VersionSummary) -> DagVersionResponse:
-    return DagVersionResponse(
-        id=uuid.UUID(int=summary.version.id),
-        version_number=summary.version.version_number,
-        dag_id=summary.version.dag_id,
-        created_at=summary.version.created_at,
-        dag_display_name=summary.display_name,
-    )
+def _latest_version(summary: VersionSummary | None) -> DagVersionResponse | None:
+    return None if summary is None else DagVersionResponse.of(summary.version, summary.display_name)
 
 
 def source_response(

@@ -5,28 +5,24 @@ as follows (and documented here, since clients see it):
 
 - `id`: Slipstream numbers task instances with integers; the API shows the UUID whose 128-bit
   value is that integer (`UUID(int=id)`, e.g. `00000000-0000-0000-0000-00000000002a` for 42).
-  It is stable for the life of the task instance and reversible (`ti_id_of`). A DAG version's
-  `id` is derived the same way from its integer id.
+  It is stable for the life of the task instance and reversible (`ti_id_of`), as a DAG
+  version's `id` is (`schemas.dag_versions`).
 - `trigger`, `triggerer_job`: null (Slipstream has no triggerer; deferral is not supported).
 - `unixname`: null (the OS user of a try is not recorded).
 - `executor_config`: `"{}"` (Slipstream has no per-task executor config).
 - `rendered_fields`: the template fields rendered by the last try, `{}` before any.
 - `dag_display_name` / `task_display_name`: from the DAG version the run uses; the ids when the
   DAG or task sets none.
-- `dag_version.bundle_name`, `bundle_version`, `bundle_url`: null (no DAG bundles).
 - History rows (`TaskInstanceHistoryResponse`) keep no pool slots, retry budget, queued or
   scheduled time of their own: `pool_slots` and `max_tries` are the task instance's, the times
   null.
 
 Listings: `task_display_name_pattern` and `task_display_name_prefix_pattern` match the task id
-(task instances do not store display names). A `cursor` is an opaque token for a position in the
-listing's order (`next_cursor`, `previous_cursor`), not a keyset: rows added or removed ahead of
-it shift the pages, as with `offset`.
+(task instances do not store display names); `cursor` pages as `api.pagination` says.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal, get_args
@@ -41,6 +37,9 @@ from pydantic import (
     model_validator,
 )
 
+from slipstream.api.params import INT64_MAX, DbInt, utc
+from slipstream.api.schemas.batch_filters import RANGE_FIELDS, RangeFilters
+from slipstream.api.schemas.dag_versions import DagVersionResponse
 from slipstream.db.store.ti_listing import DagVersionInfo, Range, TIFilters, TIView, TryView
 
 TaskInstanceStateName = Literal[
@@ -60,9 +59,6 @@ TaskInstanceStateName = Literal[
 ]
 STATE_NAMES: tuple[str, ...] = get_args(TaskInstanceStateName)
 MARKABLE = ("success", "failed", "skipped")
-INT64 = 2**63 - 1
-DbInt = Annotated[int, Field(ge=-INT64 - 1, le=INT64)]
-"""An integer the database can hold (larger ones are refused with 422, not sent to SQL)."""
 EXECUTOR_CONFIG = "{}"
 
 
@@ -80,17 +76,6 @@ def ti_id_of(value: str) -> int | None:
 
 
 # --- responses --------------------------------------------------------------------------------
-
-
-class DagVersionResponse(BaseModel):
-    id: str
-    version_number: int
-    dag_id: str
-    bundle_name: str | None = None
-    bundle_version: str | None = None
-    created_at: dt.datetime
-    bundle_url: str | None = None
-    dag_display_name: str
 
 
 class TriggerResponse(BaseModel):
@@ -205,15 +190,7 @@ class TaskDependencyCollectionResponse(BaseModel):
 
 
 def dag_version_response(info: DagVersionInfo | None) -> DagVersionResponse | None:
-    if info is None:
-        return None
-    return DagVersionResponse(
-        id=uuid_of(info.id),
-        version_number=info.version_number,
-        dag_id=info.dag_id,
-        created_at=info.created_at,
-        dag_display_name=info.dag_display_name,
-    )
+    return None if info is None else DagVersionResponse.of(info, info.dag_display_name)
 
 
 def ti_response(view: TIView) -> TaskInstanceResponse:
@@ -361,40 +338,18 @@ class ClearTaskInstancesBody(BaseModel):
         return self
 
 
-class TaskInstancesBatchBody(BaseModel):
+class TaskInstancesBatchBody(RangeFilters):
     """Filters of `POST .../taskInstances/list` (every one optional)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     dag_ids: list[str] | None = None
     dag_run_ids: list[str] | None = None
     task_ids: list[str] | None = None
     state: list[TaskInstanceStateName | None] | None = None
-    run_after_gte: AwareDatetime | None = None
-    run_after_gt: AwareDatetime | None = None
-    run_after_lte: AwareDatetime | None = None
-    run_after_lt: AwareDatetime | None = None
-    logical_date_gte: AwareDatetime | None = None
-    logical_date_gt: AwareDatetime | None = None
-    logical_date_lte: AwareDatetime | None = None
-    logical_date_lt: AwareDatetime | None = None
-    start_date_gte: AwareDatetime | None = None
-    start_date_gt: AwareDatetime | None = None
-    start_date_lte: AwareDatetime | None = None
-    start_date_lt: AwareDatetime | None = None
-    end_date_gte: AwareDatetime | None = None
-    end_date_gt: AwareDatetime | None = None
-    end_date_lte: AwareDatetime | None = None
-    end_date_lt: AwareDatetime | None = None
-    duration_gte: float | None = None
-    duration_gt: float | None = None
-    duration_lte: float | None = None
-    duration_lt: float | None = None
     pool: list[str] | None = None
     queue: list[str] | None = None
     executor: list[str] | None = None
-    page_offset: Annotated[NonNegativeInt, Field(le=INT64)] = 0
-    page_limit: Annotated[NonNegativeInt, Field(le=INT64)] = 100
+    page_offset: Annotated[NonNegativeInt, Field(le=INT64_MAX)] = 0
+    page_limit: Annotated[NonNegativeInt, Field(le=INT64_MAX)] = 100
     order_by: str | None = None
 
 
@@ -483,7 +438,7 @@ class MappedListQuery(BaseModel):
     def _ranges(self) -> dict[str, Range]:
         out = {}
         for name in _RANGE_FIELDS:
-            bounds = {b: _utc(getattr(self, f"{name}_{b}", None)) for b in _BOUNDS}
+            bounds = {b: utc(getattr(self, f"{name}_{b}", None)) for b in _BOUNDS}
             if any(value is not None for value in bounds.values()):
                 out[name] = Range(**bounds)
         return out
@@ -525,11 +480,7 @@ _TEXT_PARAMS = {
 
 def batch_filters(body: TaskInstancesBatchBody) -> TIFilters:
     """The store's filters for a `POST .../taskInstances/list` body."""
-    ranges = {}
-    for name in ("run_after", "logical_date", "start_date", "end_date", "duration"):
-        bounds = {b: getattr(body, f"{name}_{b}") for b in _BOUNDS}
-        if any(value is not None for value in bounds.values()):
-            ranges[name] = Range(**bounds)
+    ranges = {name: body.bounds(name) for name in RANGE_FIELDS}
     return TIFilters(
         dag_ids=body.dag_ids,
         run_ids=body.dag_run_ids,
@@ -538,40 +489,5 @@ def batch_filters(body: TaskInstancesBatchBody) -> TIFilters:
         pools=body.pool,
         queues=body.queue,
         executors=body.executor,
-        ranges=ranges,
+        ranges={name: bounds for name, bounds in ranges.items() if bounds.is_set},
     )
-
-
-def _utc(value: Any) -> Any:
-    if isinstance(value, dt.datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
-
-
-# --- cursors ----------------------------------------------------------------------------------
-
-CURSOR_TOTAL_LIMIT = 10_000
-"""With a cursor, `total_entries` counts no further than this (`total_entries_limit`)."""
-
-
-def encode_cursor(offset: int) -> str:
-    """An opaque cursor for the page starting `offset` rows into the listing's order."""
-    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    """The offset of a cursor from `encode_cursor` ("" is the first page); ValueError if it is
-    not one."""
-    if not cursor:
-        return 0
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, _, number = text.partition(":")
-        offset = int(number)
-    except (ValueError, UnicodeDecodeError):
-        raise ValueError(
-            f"Invalid cursor {cursor!r}: pass a next_cursor or previous_cursor"
-        ) from None
-    if kind != "o" or not 0 <= offset <= INT64:
-        raise ValueError(f"Invalid cursor {cursor!r}: pass a next_cursor or previous_cursor")
-    return offset

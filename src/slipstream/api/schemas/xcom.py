@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from slipstream.api.params import INT64_MAX
 from slipstream.db.store.xcom_entries import XComEntry
 
-BIGGEST = 2**63 - 1
 CLASSNAME, VERSION, DATA = "__classname__", "__version__", "__data__"
 
 
@@ -81,14 +81,14 @@ class XComCreateBody(BaseModel):
 
     key: str
     value: Any
-    map_index: int = Field(default=-1, ge=-1, le=BIGGEST)
+    map_index: int = Field(default=-1, ge=-1, le=INT64_MAX)
 
 
 class XComUpdateBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     value: Any
-    map_index: int = Field(default=-1, ge=-1, le=BIGGEST)
+    map_index: int = Field(default=-1, ge=-1, le=INT64_MAX)
 
 
 def readable_value(stored: str | None) -> Any:

@@ -1,12 +1,19 @@
-"""SQL building blocks shared by the store modules."""
+"""SQL building blocks shared by the store modules: upserts, chunked `IN` lists, updates that
+leave the session alone, row counts, and the "state is one of these (None: no state)" test."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
-from sqlalchemy import Table
+from sqlalchemy import Table, or_, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+CHUNK = 500
+"""The most values one `IN (...)` list holds (SQLite's parameter limit, and plan sizes)."""
+
+T = TypeVar("T")
 
 
 def upsert(
@@ -23,7 +30,7 @@ def upsert(
     One statement (`INSERT ... ON CONFLICT`), so two writers racing on the same key never fail
     with a unique-constraint error.
     """
-    stmt = _insert(session.get_bind().dialect.name, table).values(**values)
+    stmt = dialect_insert(_dialect(session), table).values(**values)
     columns = [c for c in values if c not in key] if update is None else list(update)
     if columns:
         stmt = stmt.on_conflict_do_update(
@@ -34,8 +41,22 @@ def upsert(
     session.execute(stmt)
 
 
-def _insert(dialect: str, table: Table) -> Any:
-    """The dialect's INSERT (imported when first needed: PostgreSQL's pulls in asyncio)."""
+def insert_ignore(
+    session: Session, table: Any, rows: list[dict[str, Any]], *, key: Sequence[str]
+) -> None:
+    """Insert rows, skipping those whose `key` exists (one statement, race-free)."""
+    if not rows:
+        return
+    if len(rows) == 1:
+        upsert(session, table, rows[0], key=key, update=[])
+        return
+    stmt = dialect_insert(_dialect(session), table).values(rows)
+    session.execute(stmt.on_conflict_do_nothing(index_elements=list(key)))
+
+
+def dialect_insert(dialect: str, table: Any) -> Any:
+    """The INSERT of a dialect (with `ON CONFLICT`), imported when first needed: PostgreSQL's
+    pulls in asyncio."""
     if dialect == "postgresql":
         from sqlalchemy.dialects import postgresql
 
@@ -45,3 +66,30 @@ def _insert(dialect: str, table: Table) -> Any:
 
         return sqlite.insert(table)
     raise NotImplementedError(f"metadata databases on {dialect} are not supported")
+
+
+def chunks(values: list[T], size: int = CHUNK) -> Iterator[list[T]]:
+    """`values` in slices of at most `size`, for `IN` lists."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def nosync_update(entity: Any) -> Any:
+    """An UPDATE of `entity` that leaves the session's objects alone (faster; callers re-read)."""
+    return update(entity).execution_options(synchronize_session=False)
+
+
+def rowcount(result: Any) -> int:
+    """How many rows an UPDATE or DELETE matched."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def state_in(column: Any, states: Collection[str | None]) -> ColumnElement[bool]:
+    """`column` holds one of `states`, where None among them stands for "no state" (NULL)."""
+    named = [s for s in states if s is not None]
+    condition = column.in_(named)
+    return or_(condition, column.is_(None)) if None in states else condition

@@ -2,7 +2,8 @@
 
 Reads only; every page costs a fixed number of queries whatever its size: the rows, their
 count, then what each row shows beside it (the DAGs scheduled on an asset and its last event;
-the runs an event went into), one query each for the whole page.
+the runs an event went into), one query each for the whole page. A run's page shows the events
+that triggered it the same way (`events_of_run`).
 
 Slipstream stores no task inlet/outlet references yet, so an asset's producing and consuming
 tasks are not known here, and every asset counts as active (none is ever orphaned).
@@ -27,7 +28,9 @@ from slipstream.db.models import (
     DagScheduleAssetReference,
 )
 from slipstream.db.store import text_patterns
+from slipstream.db.store.asset_refs import queue_conditions
 from slipstream.db.store.paging import Page, paged, total_of
+from slipstream.db.store.ranges import Bounds
 
 __all__ = [
     "ASSET_COLUMNS",
@@ -39,6 +42,7 @@ __all__ = [
     "EventRun",
     "QueuedEvent",
     "asset_exists",
+    "events_of_run",
     "get_asset",
     "get_events",
     "page_assets",
@@ -111,11 +115,9 @@ def asset_exists(session: Session, asset_id: int) -> bool:
 
 
 def _asset_conditions(where: AssetFilter) -> list[Any]:
-    conditions = [
-        text_patterns.contains(Asset.name, where.name_pattern),
-        text_patterns.starts_with(Asset.name, where.name_prefix_pattern),
-        text_patterns.contains(Asset.uri, where.uri_pattern),
-        text_patterns.starts_with(Asset.uri, where.uri_prefix_pattern),
+    conditions: list[Any] = [
+        *text_patterns.conditions(Asset.name, where.name_pattern, where.name_prefix_pattern),
+        *text_patterns.conditions(Asset.uri, where.uri_pattern, where.uri_prefix_pattern),
     ]
     if where.dag_ids:
         dag_ids = sorted(set(where.dag_ids))
@@ -124,7 +126,7 @@ def _asset_conditions(where: AssetFilter) -> list[Any]:
         )
         produced = select(AssetEvent.asset_id).where(AssetEvent.source_dag_id.in_(dag_ids))
         conditions.append(or_(Asset.id.in_(scheduled), Asset.id.in_(produced)))
-    return [condition for condition in conditions if condition is not None]
+    return conditions
 
 
 def _asset_views(session: Session, rows: list[Asset]) -> list[AssetView]:
@@ -250,18 +252,22 @@ def get_events(session: Session, event_ids: Collection[int]) -> list[AssetEventV
     return _event_views(session, session.execute(query).all())
 
 
+def events_of_run(session: Session, dag_run_pk: int) -> list[AssetEventView]:
+    """The asset events the run with primary key `dag_run_pk` consumed (those that triggered
+    it), oldest first, each with every run that consumed it (three queries in all)."""
+    query = (
+        _events()
+        .join(DagRunAssetEvent, DagRunAssetEvent.event_id == AssetEvent.id)
+        .where(DagRunAssetEvent.dag_run_id == dag_run_pk)
+        .order_by(AssetEvent.timestamp, AssetEvent.id)
+    )
+    return _event_views(session, session.execute(query).all())
+
+
 def _events() -> Select[*tuple[Any, ...]]:
     return select(AssetEvent, Asset.name, Asset.uri, Asset.group).join(
         Asset, Asset.id == AssetEvent.asset_id
     )
-
-
-_BOUNDS = {
-    "gte": lambda column, bound: column >= bound,
-    "gt": lambda column, bound: column > bound,
-    "lte": lambda column, bound: column <= bound,
-    "lt": lambda column, bound: column < bound,
-}
 
 
 def _event_conditions(where: AssetEventFilter) -> list[Any]:
@@ -276,12 +282,11 @@ def _event_conditions(where: AssetEventFilter) -> list[Any]:
         )
         if value is not None
     ]
-    conditions.append(text_patterns.contains(Asset.name, where.name_pattern))
-    conditions.append(text_patterns.starts_with(Asset.name, where.name_prefix_pattern))
-    for name, bound in where.timestamp.items():
-        if bound is not None:
-            conditions.append(_BOUNDS[name](AssetEvent.timestamp, bound))
-    return [condition for condition in conditions if condition is not None]
+    conditions += text_patterns.conditions(
+        Asset.name, where.name_pattern, where.name_prefix_pattern
+    )
+    conditions += Bounds(**where.timestamp).conditions(AssetEvent.timestamp)
+    return conditions
 
 
 def _event_views(session: Session, rows: Sequence[Any]) -> list[AssetEventView]:
@@ -370,13 +375,11 @@ def queued_events(
     before: dt.datetime | None = None,
 ) -> list[QueuedEvent]:
     """Queued asset updates of a DAG and/or an asset, queued before `before` when given."""
-    query = select(
-        AssetDagRunQueue.target_dag_id, AssetDagRunQueue.asset_id, AssetDagRunQueue.created_at
-    ).order_by(AssetDagRunQueue.target_dag_id, AssetDagRunQueue.asset_id)
-    if dag_id is not None:
-        query = query.where(AssetDagRunQueue.target_dag_id == dag_id)
-    if asset_id is not None:
-        query = query.where(AssetDagRunQueue.asset_id == asset_id)
-    if before is not None:
-        query = query.where(AssetDagRunQueue.created_at < before)
+    query = (
+        select(
+            AssetDagRunQueue.target_dag_id, AssetDagRunQueue.asset_id, AssetDagRunQueue.created_at
+        )
+        .where(*queue_conditions(dag_id=dag_id, asset_id=asset_id, before=before))
+        .order_by(AssetDagRunQueue.target_dag_id, AssetDagRunQueue.asset_id)
+    )
     return [QueuedEvent(*row) for row in session.execute(query)]

@@ -14,20 +14,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from slipstream.db.models import Asset, AssetDagRunQueue, AssetEvent, DagScheduleAssetReference
-from slipstream.db.store._sql import upsert
+from slipstream.db.store._sql import rowcount, upsert
 
 __all__ = [
     "AssetSpec",
     "dags_scheduled_on",
     "delete_queued_events",
     "ensure_assets",
+    "queue_conditions",
     "record_manual_event",
     "schedule_references",
     "set_schedule_references",
@@ -147,9 +148,9 @@ def record_manual_event(
     session: Session, asset_id: int, extra: dict[str, Any], *, now: dt.datetime
 ) -> int | None:
     """Record an update of asset `asset_id` that no task emitted, exactly as a task's outlet
-    event is recorded (`execution.record_asset_events`): the DAGs scheduled on the asset are
+    event is recorded (`asset_events.record_asset_events`): the DAGs scheduled on the asset are
     queued for a run. Returns the event's id; None when there is no such asset."""
-    from slipstream.db.store.execution import AssetEventRecord, record_asset_events
+    from slipstream.db.store.asset_events import AssetEventRecord, record_asset_events
 
     asset = session.get(Asset, asset_id)
     if asset is None:
@@ -175,12 +176,22 @@ def delete_queued_events(
 ) -> int:
     """Drop asset updates waiting to trigger runs, of a DAG and/or an asset (queued before
     `before` when given); returns how many went."""
-    query = delete(AssetDagRunQueue)
+    query = delete(AssetDagRunQueue).where(
+        *queue_conditions(dag_id=dag_id, asset_id=asset_id, before=before)
+    )
+    return rowcount(session.execute(query))
+
+
+def queue_conditions(
+    *, dag_id: str | None, asset_id: int | None, before: dt.datetime | None
+) -> list[ColumnElement[bool]]:
+    """Which queued asset updates a call means: of a DAG and/or an asset, queued before
+    `before` (each when given)."""
+    conditions: list[ColumnElement[bool]] = []
     if dag_id is not None:
-        query = query.where(AssetDagRunQueue.target_dag_id == dag_id)
+        conditions.append(AssetDagRunQueue.target_dag_id == dag_id)
     if asset_id is not None:
-        query = query.where(AssetDagRunQueue.asset_id == asset_id)
+        conditions.append(AssetDagRunQueue.asset_id == asset_id)
     if before is not None:
-        query = query.where(AssetDagRunQueue.created_at < before)
-    result = cast(CursorResult[Any], session.execute(query))
-    return int(result.rowcount)
+        conditions.append(AssetDagRunQueue.created_at < before)
+    return conditions

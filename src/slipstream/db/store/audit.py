@@ -223,8 +223,5 @@ def _conditions(where: EventFilter) -> list[Any]:
         conditions.append(Log.dttm > where.after)
     if where.before is not None:
         conditions.append(Log.dttm < where.before)
-    for name, pattern in where.patterns.items():
-        conditions.append(text_patterns.contains(_PATTERN_COLUMNS[name], pattern))
-    for name, pattern in where.prefixes.items():
-        conditions.append(text_patterns.starts_with(_PATTERN_COLUMNS[name], pattern))
-    return [condition for condition in conditions if condition is not None]
+    conditions += text_patterns.field_conditions(_PATTERN_COLUMNS, where.patterns, where.prefixes)
+    return conditions

@@ -19,17 +19,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import ColumnElement, Select, String, cast, delete, null, select
+from sqlalchemy import Select, String, cast, delete, null, select
 from sqlalchemy.orm import Session
 
 from slipstream.core.exceptions import AirflowBadRequest, AirflowException
 from slipstream.db.models import ID_LENGTH
 from slipstream.db.models import Connection as ConnectionRow
-from slipstream.db.store import AlreadyExistsError
+from slipstream.db.store import AlreadyExistsError, text_patterns
 from slipstream.db.store._crypto import decrypt, encrypt
-from slipstream.db.store._sql import upsert
+from slipstream.db.store._sql import rowcount, upsert
 from slipstream.db.store.paging import Page, paged, total_of
-from slipstream.db.store.text_patterns import contains, starts_with
 from slipstream.sdk.connections import Connection
 
 if TYPE_CHECKING:
@@ -129,7 +128,9 @@ def find_connections(
     """One page of the connections whose ids match `pattern` / `prefix` (Airflow's
     `connection_id_pattern` / `connection_id_prefix_pattern`), secrets decrypted, and how many
     match in all. The page sorts by the names of `ORDER_FIELDS`, then by id."""
-    query: Select[Any] = select(ConnectionRow).where(*_id_filters(pattern, prefix))
+    query: Select[Any] = select(ConnectionRow).where(
+        *text_patterns.conditions(ConnectionRow.conn_id, pattern, prefix)
+    )
     total = total_of(query, session)
     rows = session.scalars(paged(query, page, ORDER_FIELDS, tiebreak=ConnectionRow.id))
     return [_connection(row, config) for row in rows], total
@@ -185,7 +186,7 @@ def add_default_connections(session: Session, *, config: Config | None = None) -
 def delete_connection(session: Session, conn_id: str) -> bool:
     """Delete connection `conn_id`; False when there was none."""
     result = session.execute(delete(ConnectionRow).where(ConnectionRow.conn_id == conn_id))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(result))
 
 
 def export_connections(
@@ -310,8 +311,3 @@ def _validate(conn: Connection) -> None:
             raise AirflowBadRequest(
                 f"connection {conn.conn_id!r}: extra must be a JSON object, got {conn.extra!r}"
             )
-
-
-def _id_filters(pattern: str | None, prefix: str | None) -> list[ColumnElement[bool]]:
-    found = (contains(ConnectionRow.conn_id, pattern), starts_with(ConnectionRow.conn_id, prefix))
-    return [condition for condition in found if condition is not None]

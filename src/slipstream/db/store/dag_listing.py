@@ -9,8 +9,6 @@ version; other listings never touch the versions.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +21,7 @@ from slipstream.db.models import Asset, DagModel, DagRun, DagScheduleAssetRefere
 from slipstream.db.store import text_patterns
 from slipstream.db.store.dags import has_tag
 from slipstream.db.store.paging import Page, paged, total_of
+from slipstream.db.store.ranges import Bounds
 from slipstream.db.store.serialized_dags import newest_display_names
 
 __all__ = [
@@ -50,30 +49,8 @@ TAG_SORT_FIELDS = frozenset({"name"})
 _LAST_RUN_FIELDS = frozenset({"state", "start_date", "last_run_state", "last_run_start_date"})
 
 
-@dataclass(frozen=True)
-class DateRange:
-    """Bounds on a timestamp; those left None do not apply."""
-
-    gte: dt.datetime | None = None
-    gt: dt.datetime | None = None
-    lte: dt.datetime | None = None
-    lt: dt.datetime | None = None
-
-    @property
-    def is_set(self) -> bool:
-        return any(bound is not None for bound in (self.gte, self.gt, self.lte, self.lt))
-
-    def conditions(self, column: Any) -> list[ColumnElement[bool]]:
-        out: list[ColumnElement[bool]] = []
-        if self.gte is not None:
-            out.append(column >= self.gte)
-        if self.gt is not None:
-            out.append(column > self.gt)
-        if self.lte is not None:
-            out.append(column <= self.lte)
-        if self.lt is not None:
-            out.append(column < self.lt)
-        return out
+DateRange = Bounds
+"""Bounds on a timestamp (the name the DAG listing's callers use)."""
 
 
 @dataclass(frozen=True)
@@ -139,7 +116,7 @@ def dag_tags(
     """One page of the distinct tag names of all DAGs (matching the Airflow-style `pattern` and
     `prefix`), sorted by name, and how many there are in all."""
     names = {str(tag) for tags in session.scalars(select(DagModel.tags)) for tag in tags or ()}
-    matching = sorted(name for name in names if _matches(name, pattern, prefix))
+    matching = sorted(name for name in names if text_patterns.matches(name, pattern, prefix))
     if page.order_by and page.order_by[0][1]:
         matching.reverse()
     return matching[page.offset : page.offset + page.limit], len(matching)
@@ -164,7 +141,7 @@ def _dag_query(
         query = query.outerjoin(names, names.c.dag_id == DagModel.dag_id)
         display_name = func.coalesce(names.c.display_name, DagModel.dag_id)
         columns["dag_display_name"] = func.lower(display_name)  # the same order on every database
-        conditions += _text_filters(
+        conditions += text_patterns.conditions(
             display_name, dag_filter.display_name_pattern, dag_filter.display_name_prefix
         )
     if with_last_run or dag_filter.uses_last_run:
@@ -200,7 +177,7 @@ def _dag_conditions(f: DagFilter) -> list[ColumnElement[bool]]:
         out.append(and_(*matches) if f.match_all_tags else or_(*matches))
     if f.owners:
         out.append(or_(*(_has_owner(owner) for owner in f.owners)))
-    out += _text_filters(DagModel.dag_id, f.dag_id_pattern, f.dag_id_prefix)
+    out += text_patterns.conditions(DagModel.dag_id, f.dag_id_pattern, f.dag_id_prefix)
     if f.has_asset_schedule is not None:
         out.append(_asset_scheduled() if f.has_asset_schedule else ~_asset_scheduled())
     if f.asset_dependency:
@@ -236,37 +213,3 @@ def _depends_on_asset(text: str) -> ColumnElement[bool]:
         .where(or_(Asset.name.ilike(needle), Asset.uri.ilike(needle)))
     )
     return DagModel.dag_id.in_(scheduled_on)
-
-
-def _text_filters(
-    column: Any, pattern: str | None, prefix: str | None
-) -> list[ColumnElement[bool]]:
-    """The conditions of Airflow's `*_pattern` and `*_prefix_pattern` on `column` (none for
-    patterns not given or matching everything)."""
-    found = (text_patterns.contains(column, pattern), text_patterns.starts_with(column, prefix))
-    return [condition for condition in found if condition is not None]
-
-
-# --- patterns on values read into Python (tags) ---------------------------------------------
-
-
-def _matches(value: str, pattern: str | None, prefix: str | None) -> bool:
-    """`value` passes the Airflow-style `pattern` and `prefix` (the rules of `text_patterns`)."""
-    return _any_term(pattern, lambda term: bool(_like(term).search(value))) and _any_term(
-        prefix, lambda term: value.startswith(_strip_trailing(term))
-    )
-
-
-def _any_term(text: str | None, test: Any) -> bool:
-    terms = [term for term in (text or "").split("|") if term]
-    return not terms or text_patterns.MATCH_ALL in terms or any(test(term) for term in terms)
-
-
-def _like(term: str) -> re.Pattern[str]:
-    """A case-insensitive search for an SQL `LIKE` term (`%` any text, `_` one character)."""
-    parts = (".*" if c == "%" else "." if c == "_" else re.escape(c) for c in term)
-    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
-
-
-def _strip_trailing(term: str) -> str:
-    return re.sub(r"[\W_]+$", "", term)

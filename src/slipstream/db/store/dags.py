@@ -4,8 +4,8 @@ and the pause flag users set), and the reads the scheduler, API and CLI make of 
 The DAG processor writes these rows (`dag_processing.collection`); users change only
 `is_paused` (`set_paused`, `set_paused_many`) or delete a DAG's records (`delete_dag`); the
 scheduler maintains `next_dagrun*` after the first computation (`store.runs.set_next_dagrun`).
-Versions of a DAG's structure live in `serialized_dags`; the two functions that read them are
-re-exported here. The REST API's filtered listing is in `dag_listing`.
+Versions of a DAG's structure live in `serialized_dags` (`delete_dag` deletes them too); the two
+functions that read them are re-exported here. The REST API's filtered listing is in `dag_listing`.
 """
 
 from __future__ import annotations
@@ -25,10 +25,12 @@ from slipstream.db.models import (
     DagModel,
     DagRun,
     DagScheduleAssetReference,
+    SerializedDagModel,
     TaskInstance,
     TaskInstanceHistory,
     XCom,
 )
+from slipstream.db.store._sql import rowcount
 from slipstream.db.store.serialized_dags import latest_serialized_dag, serialized_dag_by_id
 
 __all__ = [
@@ -153,7 +155,7 @@ def set_paused(session: Session, dag_id: str, paused: bool) -> bool:
     result = session.execute(
         update(DagModel).where(DagModel.dag_id == dag_id).values(is_paused=paused)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(result))
 
 
 def set_paused_many(session: Session, dag_ids: Collection[str], paused: bool) -> list[str]:
@@ -178,14 +180,14 @@ def set_paused_many(session: Session, dag_ids: Collection[str], paused: bool) ->
 
 
 def delete_dag(session: Session, dag_id: str) -> dict[str, int]:
-    """Forget a DAG as Airflow's "delete DAG" does: its `dag` row, its runs with their task
-    instances, tries, reschedules, XComs and triggering asset events, its asset references and
-    queued asset updates. Returns how many rows of each kind went.
+    """Forget a DAG as Airflow's "delete DAG" does: its `dag` row, its stored versions, its runs
+    with their task instances, tries, reschedules, XComs and triggering asset events, its asset
+    references and queued asset updates. Returns how many rows of each kind went.
 
-    The audit log keeps its events, and the DAG's stored versions are kept: version ids are
-    cached by every process (`serialized_dag_by_id`), and SQLite would hand the ids of deleted
-    rows to new versions. If the DAG's file is still in the DAGs folder, the DAG processor adds
-    the DAG again (paused or not as a new DAG) on its next parse, with its old version numbers.
+    The audit log keeps its events. If the DAG's file is still in the DAGs folder, the DAG
+    processor adds the DAG again on its next parse, as a new DAG (paused or not as new DAGs
+    are) whose versions start again at 1, as in Airflow. Version ids are never reused (see
+    `SerializedDagModel`), so no process can mistake a new version for a deleted one it cached.
 
     Raises `AirflowNotFoundException` when there is no such DAG and `DagHasRunningTasks` while a
     task instance of it is running.
@@ -207,6 +209,7 @@ def delete_dag(session: Session, dag_id: str) -> dict[str, int]:
         ("task_instance_history", TaskInstanceHistory, TaskInstanceHistory.dag_id),
         ("task_instance", TaskInstance, TaskInstance.dag_id),
         ("dag_run", DagRun, DagRun.dag_id),
+        ("serialized_dag", SerializedDagModel, SerializedDagModel.dag_id),
         ("asset_dag_run_queue", AssetDagRunQueue, AssetDagRunQueue.target_dag_id),
         (
             "dag_schedule_asset_reference",
@@ -218,7 +221,7 @@ def delete_dag(session: Session, dag_id: str) -> dict[str, int]:
         result = session.execute(
             delete(table).where(column == dag_id).execution_options(synchronize_session=False)
         )
-        counts[name] = int(result.rowcount)  # type: ignore[attr-defined]
+        counts[name] = rowcount(result)
     return counts
 
 
@@ -248,7 +251,7 @@ def mark_stale(session: Session, dag_ids: Collection[str]) -> int:
         .where(DagModel.dag_id.in_(list(dag_ids)), DagModel.is_stale.is_(False))
         .values(is_stale=True)
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return rowcount(result)
 
 
 def set_import_error_flag(session: Session, filenames: Collection[str], flag: bool) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from slipstream.db.models import ImportError_
 from slipstream.db.store import text_patterns
+from slipstream.db.store._sql import rowcount
 from slipstream.db.store.paging import Page, paged, total_of
 
 __all__ = [
@@ -62,7 +63,7 @@ def delete_import_errors(session: Session, filenames: Collection[str]) -> int:
     if not filenames:
         return 0
     result = session.execute(delete(ImportError_).where(ImportError_.filename.in_(list(filenames))))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return rowcount(result)
 
 
 def delete_import_errors_except(session: Session, filenames: Collection[str]) -> int:
@@ -107,11 +108,7 @@ def find_import_errors(
     """One page of import errors ordered by `page.order_by` (names of `SORT_COLUMNS`, then id),
     and how many match in all. `filename` is an exact file path; `pattern` and `prefix` are
     Airflow's pattern parameters on it."""
-    found = (
-        text_patterns.contains(ImportError_.filename, pattern),
-        text_patterns.starts_with(ImportError_.filename, prefix),
-    )
-    conditions = [condition for condition in found if condition is not None]
+    conditions = text_patterns.conditions(ImportError_.filename, pattern, prefix)
     if filename is not None:
         conditions.append(ImportError_.filename == filename)
     query: Select[Any] = select(ImportError_).where(*conditions)

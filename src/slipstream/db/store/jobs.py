@@ -2,23 +2,35 @@
 its heartbeat while it lives, so others (health checks, a scheduler adopting work) can tell
 which components are alive.
 
+A scheduler also records where it listens for wake-up hints (`wake_address`):
+`wake_schedulers` sends the hint to the live ones on this machine after a change they should
+act on at once (the CLI, the API and the scheduler meet only through the database).
+
 Times default to now (UTC); pass `now` to test with a fixed clock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import socket
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from slipstream.core.wake import send_wakes
 from slipstream.db.models import Job
 
+if TYPE_CHECKING:
+    from slipstream.db.engine import Database
+
 __all__ = [
+    "DAG_PROCESSOR_JOB_TYPE",
     "RUNNING",
+    "SCHEDULER_JOB_TYPE",
     "JobInfo",
     "alive",
     "get_job",
@@ -27,10 +39,19 @@ __all__ = [
     "mark_ended",
     "most_recent",
     "register",
+    "wake_addresses",
+    "wake_schedulers",
 ]
+
+log = logging.getLogger("slipstream.db")
 
 RUNNING = "running"
 ENDED_STATES = ("success", "failed", "killed")
+
+SCHEDULER_JOB_TYPE = "scheduler"
+DAG_PROCESSOR_JOB_TYPE = "DagProcessorJob"
+WAKE_GRACE_SEC = 60.0
+"""A scheduler whose heartbeat is older than this is not sent wake-ups."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +159,34 @@ def most_recent(session: Session, job_type: str) -> JobInfo | None:
     )
     job = session.scalars(query).first()
     return None if job is None else _info(job)
+
+
+def wake_addresses(
+    session: Session,
+    job_type: str,
+    grace: dt.timedelta | float,
+    *,
+    hostname: str | None = None,
+    now: dt.datetime | None = None,
+) -> list[str]:
+    """Where the jobs of `job_type` on `hostname` (default: this host) that are `alive` listen
+    for wake-ups, sorted, each once."""
+    host = hostname if hostname is not None else socket.gethostname()
+    live = alive(session, job_type, grace, now=now)
+    return sorted({job.wake_address for job in live if job.wake_address and job.hostname == host})
+
+
+def wake_schedulers(db: Database, *, grace: float = WAKE_GRACE_SEC) -> int:
+    """After a commit, ask each scheduler on this host that heartbeated within `grace` seconds
+    to look at the database now (`core.wake`); returns how many were reached. Never raises:
+    waking is best effort."""
+    try:
+        with db.session() as session:
+            addresses = wake_addresses(session, SCHEDULER_JOB_TYPE, grace)
+    except Exception:
+        log.debug("Could not look up schedulers to wake", exc_info=True)
+        return 0
+    return send_wakes(addresses)
 
 
 def get_job(session: Session, job_id: int) -> JobInfo | None:

@@ -12,16 +12,15 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, delete, func, select
+from sqlalchemy import Select, and_, case, delete, func, select
 from sqlalchemy.orm import Session
 
 from slipstream.core.exceptions import AirflowBadRequest
 from slipstream.core.states import TaskInstanceState
 from slipstream.db.models import Pool, TaskInstance
-from slipstream.db.store import AlreadyExistsError
-from slipstream.db.store._sql import upsert
+from slipstream.db.store import AlreadyExistsError, text_patterns
+from slipstream.db.store._sql import rowcount, upsert
 from slipstream.db.store.paging import Page, paged, total_of
-from slipstream.db.store.text_patterns import contains, starts_with
 
 __all__ = [
     "DEFAULT_POOL",
@@ -152,7 +151,7 @@ def find_pools(
     """One page of the pools whose names match `pattern` / `prefix` (Airflow's
     `pool_name_pattern` / `pool_name_prefix_pattern`) with their usage, and how many match in
     all. The page sorts by the names of `ORDER_FIELDS`, then by id."""
-    query = _usage_query().where(*_name_filters(pattern, prefix))
+    query = _usage_query().where(*text_patterns.conditions(Pool.pool, pattern, prefix))
     total = total_of(query, session)
     rows = session.execute(paged(query, page, ORDER_FIELDS, tiebreak=Pool.id))
     return [_info(row) for row in rows], total
@@ -170,7 +169,7 @@ def delete_pool(session: Session, name: str) -> bool:
     """Delete pool `name`; False when there was none. `default_pool` cannot be deleted."""
     if name == DEFAULT_POOL:
         raise AirflowBadRequest(f"{DEFAULT_POOL} cannot be deleted")
-    return bool(session.execute(delete(Pool).where(Pool.pool == name)).rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(session.execute(delete(Pool).where(Pool.pool == name))))
 
 
 def pool_usage(session: Session) -> dict[str, tuple[int, int]]:
@@ -222,8 +221,3 @@ def _validate(name: str, slots: int) -> None:
             f"pool {name!r}: slots must be a whole number from 0 to {MAX_SLOTS} "
             f"(or -1: unlimited), got {slots!r}"
         )
-
-
-def _name_filters(pattern: str | None, prefix: str | None) -> list[ColumnElement[bool]]:
-    found = (contains(Pool.pool, pattern), starts_with(Pool.pool, prefix))
-    return [condition for condition in found if condition is not None]

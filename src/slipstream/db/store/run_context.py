@@ -13,6 +13,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
 from slipstream.db.models import Asset, AssetEvent, DagRun, DagRunAssetEvent, TaskInstance
+from slipstream.db.store.asset_events import event_fields
 
 __all__ = ["CallbackRun", "callback_run", "triggering_asset_events"]
 
@@ -90,13 +91,7 @@ def triggering_asset_events(session: Session, dag_run_id: int) -> list[dict[str,
         out.append(
             {
                 "asset": {"name": name, "uri": uri, "group": group},
-                "asset_uri": uri,
-                "extra": dict(event.extra or {}),
-                "source_dag_id": event.source_dag_id,
-                "source_task_id": event.source_task_id,
-                "source_run_id": event.source_run_id,
-                "source_map_index": event.source_map_index,
-                "timestamp": event.timestamp,
+                **event_fields(uri, event),
                 "source_dag_run": None
                 if source_run is None
                 else {field: getattr(source_run, field) for field in RUN_FIELDS},

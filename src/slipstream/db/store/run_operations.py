@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from slipstream.core.states import DagRunState
 from slipstream.db.models import DagRun, TaskInstance
-from slipstream.db.store import runs
+from slipstream.db.store import runs, ti_clearing
 from slipstream.db.store import task_instances as tis
+from slipstream.db.store._sql import nosync_update, rowcount
 
 
 def mark_run_state(session: Session, run: DagRun, state: str, *, now: dt.datetime) -> list[int]:
@@ -34,10 +35,7 @@ def mark_run_state(session: Session, run: DagRun, state: str, *, now: dt.datetim
 def set_run_note(session: Session, run: DagRun, note: str | None, *, now: dt.datetime) -> None:
     """Replace the run's note (None removes it)."""
     session.execute(
-        update(DagRun)
-        .where(DagRun.id == run.id)
-        .values(note=note, updated_at=now)
-        .execution_options(synchronize_session=False)
+        nosync_update(DagRun).where(DagRun.id == run.id).values(note=note, updated_at=now)
     )
     set_committed_value(run, "note", note)
     set_committed_value(run, "updated_at", now)
@@ -58,7 +56,7 @@ def clear_run(
     """
     current = tis.tis_for_run(session, run.dag_id, run.run_id)
     task_ids = sorted({ti.task_id for ti in current})
-    cleared = tis.clear(
+    cleared = ti_clearing.clear(
         session,
         run.dag_id,
         task_ids,
@@ -79,4 +77,4 @@ def delete_run(session: Session, run: DagRun) -> bool:
         .where(DagRun.id == run.id, DagRun.state != DagRunState.RUNNING.value)
         .execution_options(synchronize_session=False)
     )
-    return bool(getattr(result, "rowcount", 0))
+    return bool(rowcount(result))

@@ -1,5 +1,7 @@
 """DAG runs in the metadata database: creating them (with their task instances), finding the ones
-the scheduler must look at, and changing their state. All SQL about runs lives here.
+the scheduler must look at, and changing their state. Beside this module: runs that asset updates
+trigger (`asset_runs`), the REST API's listing (`run_listing`) and what users do to a whole run
+(`run_operations`).
 
 Every function takes the caller's session and never commits: a write happens inside the caller's
 `Database.begin()` transaction. Times come from the caller (its clock), never from the system.
@@ -14,20 +16,18 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from slipstream.core.run_types import DagRunType
 from slipstream.core.states import DagRunState
 from slipstream.db.models import (
-    AssetDagRunQueue,
-    AssetEvent,
     DagModel,
     DagRun,
-    DagRunAssetEvent,
 )
 from slipstream.db.store import task_instances as tis
+from slipstream.db.store._sql import chunks, nosync_update, rowcount
 
 if TYPE_CHECKING:
     from slipstream.serialization import SerializedDAG
@@ -369,8 +369,10 @@ def running_run_starts(session: Session) -> list[tuple[int, int | None, dt.datet
 
 def mark_runs_dirty(session: Session, run_ids: Iterable[int]) -> None:
     ids = sorted(set(run_ids))
-    for chunk in _chunks(ids):
-        session.execute(_nosync(DagRun).where(DagRun.id.in_(chunk)).values(needs_scheduling=True))
+    for chunk in chunks(ids):
+        session.execute(
+            nosync_update(DagRun).where(DagRun.id.in_(chunk)).values(needs_scheduling=True)
+        )
 
 
 def mark_runs_dirty_for_tis(session: Session, ti_ids: Iterable[int]) -> None:
@@ -378,10 +380,10 @@ def mark_runs_dirty_for_tis(session: Session, ti_ids: Iterable[int]) -> None:
     from slipstream.db.models import TaskInstance
 
     ids = sorted(set(ti_ids))
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         owners = select(TaskInstance.dag_run_id).where(TaskInstance.id.in_(chunk))
         session.execute(
-            _nosync(DagRun)
+            nosync_update(DagRun)
             .where(DagRun.id.in_(owners), DagRun.state == DagRunState.RUNNING.value)
             .values(needs_scheduling=True)
         )
@@ -390,7 +392,7 @@ def mark_runs_dirty_for_tis(session: Session, ti_ids: Iterable[int]) -> None:
 def mark_stale_runs_dirty(session: Session, before: dt.datetime) -> int:
     """Mark running runs not examined since `before` (a safety net for lost wake-ups)."""
     result = session.execute(
-        _nosync(DagRun)
+        nosync_update(DagRun)
         .where(
             DagRun.state == DagRunState.RUNNING.value,
             DagRun.needs_scheduling.is_(False),
@@ -398,12 +400,12 @@ def mark_stale_runs_dirty(session: Session, before: dt.datetime) -> int:
         )
         .values(needs_scheduling=True)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return rowcount(result)
 
 
 def finish_run(session: Session, run_id: int, state: str, *, now: dt.datetime) -> None:
     session.execute(
-        _nosync(DagRun)
+        nosync_update(DagRun)
         .where(DagRun.id == run_id)
         .values(state=state, end_date=now, needs_scheduling=False, updated_at=now)
     )
@@ -421,7 +423,7 @@ def set_run_state(session: Session, run: DagRun, state: str, *, now: dt.datetime
         values.update(end_date=None, needs_scheduling=True)
         if run.start_date is None:
             values["start_date"] = now
-    session.execute(_nosync(DagRun).where(DagRun.id == run.id).values(**values))
+    session.execute(nosync_update(DagRun).where(DagRun.id == run.id).values(**values))
     for name, value in values.items():  # keep the caller's object current (not dirty)
         set_committed_value(run, name, value)
 
@@ -490,7 +492,7 @@ def start_runs(session: Session, run_ids: Collection[int], *, now: dt.datetime) 
     """Queued runs become running and are marked for scheduling."""
     if run_ids:
         session.execute(
-            _nosync(DagRun)
+            nosync_update(DagRun)
             .where(DagRun.id.in_(list(run_ids)), DagRun.state == DagRunState.QUEUED.value)
             .values(state=DagRunState.RUNNING.value, start_date=now, needs_scheduling=True)
         )
@@ -542,7 +544,7 @@ def set_next_dagrun(
             "next_dagrun_data_interval_end": info.data_interval.end,
             "next_dagrun_create_after": info.run_after if may_create else None,
         }
-    session.execute(_nosync(DagModel).where(DagModel.dag_id == dag_id).values(**values))
+    session.execute(nosync_update(DagModel).where(DagModel.dag_id == dag_id).values(**values))
 
 
 def blocked_dag_ids(session: Session, dag_ids: Collection[str]) -> list[str]:
@@ -591,7 +593,7 @@ def mark_later_runs_dirty(session: Session, run: DagRun) -> None:
     order_col = DagRun.logical_date if run.logical_date is not None else DagRun.run_after
     after = run.logical_date if run.logical_date is not None else run.run_after
     session.execute(
-        _nosync(DagRun)
+        nosync_update(DagRun)
         .where(
             DagRun.dag_id == run.dag_id,
             DagRun.state == DagRunState.RUNNING.value,
@@ -601,91 +603,7 @@ def mark_later_runs_dirty(session: Session, run: DagRun) -> None:
     )
 
 
-# --- asset-triggered runs ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class QueuedAsset:
-    asset_id: int
-    uri: str
-    name: str
-    created_at: dt.datetime
-
-
-def asset_queue(session: Session) -> dict[str, list[QueuedAsset]]:
-    """Asset updates waiting per unpaused target DAG (`asset_dag_run_queue`)."""
-    from slipstream.db.models import Asset
-
-    rows = session.execute(
-        select(
-            AssetDagRunQueue.target_dag_id,
-            Asset.id,
-            Asset.uri,
-            Asset.name,
-            AssetDagRunQueue.created_at,
-        )
-        .join(Asset, Asset.id == AssetDagRunQueue.asset_id)
-        .join(DagModel, DagModel.dag_id == AssetDagRunQueue.target_dag_id)
-        .where(DagModel.is_paused.is_(False))
-    )
-    out: dict[str, list[QueuedAsset]] = {}
-    for dag_id, asset_id, uri, name, created in rows:
-        out.setdefault(dag_id, []).append(QueuedAsset(asset_id, uri, name, created))
-    return out
-
-
-def create_asset_triggered_run(
-    session: Session,
-    dag: SerializedDAG,
-    serialized_dag_id: int,
-    queued: list[QueuedAsset],
-    *,
-    now: dt.datetime,
-) -> DagRun:
-    """A run for the asset updates in `queued`, linked to their events; the queue rows go."""
-    triggered_at = max(q.created_at for q in queued)
-    asset_ids = sorted({q.asset_id for q in queued})
-    run_id = dag.timetable.generate_run_id(
-        DagRunType.ASSET_TRIGGERED, None, run_after=_pendulum(triggered_at)
-    )
-    since = session.scalar(
-        select(func.max(DagRun.run_after)).where(
-            DagRun.dag_id == dag.dag_id, DagRun.run_type == DagRunType.ASSET_TRIGGERED.value
-        )
-    )
-    events = select(AssetEvent.id).where(
-        AssetEvent.asset_id.in_(asset_ids), AssetEvent.timestamp <= triggered_at
-    )
-    if since is not None:
-        events = events.where(AssetEvent.timestamp > since)
-    event_ids = list(session.scalars(events))
-    new = NewRun(
-        run_id=run_id,
-        run_type=DagRunType.ASSET_TRIGGERED.value,
-        run_after=triggered_at,
-        triggered_by="asset",
-    )
-    run = create_run(session, dag, serialized_dag_id, new, now=now)
-    if event_ids:
-        session.execute(
-            insert(DagRunAssetEvent), [{"dag_run_id": run.id, "event_id": e} for e in event_ids]
-        )
-    session.execute(
-        delete(AssetDagRunQueue).where(
-            AssetDagRunQueue.target_dag_id == dag.dag_id,
-            AssetDagRunQueue.asset_id.in_(asset_ids),
-            AssetDagRunQueue.created_at <= triggered_at,
-        )
-    )
-    return run
-
-
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -700,11 +618,6 @@ def _pendulum(value: dt.datetime) -> Any:
     import pendulum
 
     return pendulum.instance(value)
-
-
-def _nosync(entity: Any) -> Any:
-    """An UPDATE of `entity` that leaves the session's objects alone (faster; callers re-read)."""
-    return update(entity).execution_options(synchronize_session=False)
 
 
 # --- operating from the CLI (list-runs, state, backfill) -------------------------------------
@@ -746,7 +659,7 @@ def run_at_logical_date(session: Session, dag_id: str, logical_date: dt.datetime
 def run_states(session: Session, ids: Collection[int]) -> dict[int, str]:
     """`id -> state` of these runs (a backfill watching its runs)."""
     out: dict[int, str] = {}
-    for chunk in _chunks(sorted(ids)):
+    for chunk in chunks(sorted(ids)):
         rows = session.execute(select(DagRun.id, DagRun.state).where(DagRun.id.in_(chunk)))
         out.update({row[0]: row[1] for row in rows})
     return out
@@ -768,4 +681,4 @@ def adopt_for_backfill(
     }
     if conf is not None:
         values["conf"] = dict(conf)
-    session.execute(_nosync(DagRun).where(DagRun.id == run_pk).values(**values))
+    session.execute(nosync_update(DagRun).where(DagRun.id == run_pk).values(**values))

@@ -18,7 +18,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.orm import Session
 
 from slipstream.db.models import SerializedDagModel
@@ -26,9 +26,12 @@ from slipstream.db.models import SerializedDagModel
 if TYPE_CHECKING:
     from slipstream.serialization import SerializedDAG
 
+Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
+
 __all__ = [
     "CACHE_SIZE",
     "DagVersion",
+    "RunVersion",
     "StoredVersion",
     "VersionSummary",
     "add_version",
@@ -36,9 +39,12 @@ __all__ = [
     "get_version",
     "latest_serialized_dag",
     "latest_summaries",
+    "latest_version_id",
     "latest_versions",
     "newest_display_names",
     "serialized_dag_by_id",
+    "serialized_dag_data",
+    "versions_by_id",
 ]
 
 CACHE_SIZE = 256
@@ -64,6 +70,18 @@ class StoredVersion:
     version_number: int
     fileloc: str
     created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class RunVersion:
+    """The DAG version a run uses, as the API shows it beside the run (with the DAG's display
+    name)."""
+
+    id: int
+    dag_id: str
+    version_number: int
+    created_at: dt.datetime
+    dag_display_name: str
 
 
 @dataclass(frozen=True)
@@ -127,15 +145,49 @@ def _newest_of(dag_ids: Collection[str] | None, *columns: Any) -> Any:
     )
 
 
+def latest_version_id(session: Session, dag_id: str) -> int | None:
+    """The id of the newest version of `dag_id`, or None if it was never stored."""
+    return session.scalar(_newest(select(SerializedDagModel.id), dag_id))
+
+
+def _newest(query: Q, dag_id: str) -> Q:
+    """`query` narrowed to the newest version of `dag_id`."""
+    return (
+        query.where(SerializedDagModel.dag_id == dag_id)
+        .order_by(SerializedDagModel.version_number.desc())
+        .limit(1)
+    )
+
+
+def versions_by_id(session: Session, version_ids: Collection[int | None]) -> dict[int, RunVersion]:
+    """`id -> RunVersion` of these versions (None among the ids is skipped), in one query."""
+    ids = sorted({version_id for version_id in version_ids if version_id is not None})
+    if not ids:
+        return {}
+    display_name = SerializedDagModel.data["dag"]["dag_display_name"].as_string()
+    rows = session.execute(
+        select(
+            SerializedDagModel.id,
+            SerializedDagModel.dag_id,
+            SerializedDagModel.version_number,
+            SerializedDagModel.created_at,
+            display_name,
+        ).where(SerializedDagModel.id.in_(ids))
+    )
+    return {row[0]: RunVersion(row[0], row[1], row[2], row[3], row[4] or row[1]) for row in rows}
+
+
 def get_version(
     session: Session, dag_id: str, version_number: int | None = None
 ) -> StoredVersion | None:
     """Version `version_number` of `dag_id` (its newest when None), or None if there is none."""
-    query = select(*_STORED_COLUMNS).where(SerializedDagModel.dag_id == dag_id)
+    query = select(*_STORED_COLUMNS)
     if version_number is None:
-        query = query.order_by(SerializedDagModel.version_number.desc()).limit(1)
+        query = _newest(query, dag_id)
     else:
-        query = query.where(SerializedDagModel.version_number == version_number)
+        query = query.where(
+            SerializedDagModel.dag_id == dag_id, SerializedDagModel.version_number == version_number
+        )
     row = session.execute(query).first()
     return None if row is None else StoredVersion(*row)
 
@@ -230,16 +282,24 @@ def add_version(
 
 def latest_serialized_dag(session: Session, dag_id: str) -> tuple[int, SerializedDAG] | None:
     """`(version id, DAG)` of the newest version of `dag_id`, or None if it was never stored."""
-    version_id = session.scalar(
-        select(SerializedDagModel.id)
-        .where(SerializedDagModel.dag_id == dag_id)
-        .order_by(SerializedDagModel.version_number.desc())
-        .limit(1)
-    )
+    version_id = latest_version_id(session, dag_id)
     if version_id is None:
         return None
     dag = serialized_dag_by_id(session, version_id)
     return None if dag is None else (version_id, dag)
+
+
+def serialized_dag_data(
+    session: Session, *, serialized_dag_id: int | None, dag_id: str
+) -> dict[str, Any] | None:
+    """The stored data of the version a run uses, or of the DAG's newest when the run names
+    none (one query); None when there is no such version."""
+    query = select(SerializedDagModel.data)
+    if serialized_dag_id is None:
+        query = _newest(query, dag_id)
+    else:
+        query = query.where(SerializedDagModel.id == serialized_dag_id)
+    return session.scalars(query).first()
 
 
 def serialized_dag_by_id(session: Session, version_id: int) -> SerializedDAG | None:
@@ -304,20 +364,22 @@ _CACHES_LOCK = threading.Lock()
 
 
 def _cache_for(session: Session) -> _LruCache[SerializedDAG]:
-    key = session.get_bind().engine.pool
-    with _CACHES_LOCK:
-        cache = _CACHES.get(key)
-        if cache is None:
-            cache = _CACHES[key] = _LruCache(CACHE_SIZE)
-        return cache
+    return _pool_cache(_CACHES, session, CACHE_SIZE)
 
 
 def _summary_cache_for(session: Session) -> _LruCache[VersionSummary]:
+    return _pool_cache(_SUMMARY_CACHES, session, SUMMARY_CACHE_SIZE)
+
+
+def _pool_cache(
+    caches: weakref.WeakKeyDictionary[Any, _LruCache[V]], session: Session, size: int
+) -> _LruCache[V]:
+    """The cache of `caches` for the session's connection pool (created when first asked)."""
     key = session.get_bind().engine.pool
     with _CACHES_LOCK:
-        cache = _SUMMARY_CACHES.get(key)
+        cache = caches.get(key)
         if cache is None:
-            cache = _SUMMARY_CACHES[key] = _LruCache(SUMMARY_CACHE_SIZE)
+            cache = caches[key] = _LruCache(size)
         return cache
 
 

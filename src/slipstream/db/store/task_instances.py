@@ -1,31 +1,29 @@
-"""Task instances in the metadata database: creating, reading and moving them in bulk.
+"""Task instances in the metadata database: creating them, reading them, and moving them in bulk
+as the scheduler decides.
 
 Every state change here is one statement for many task instances (never one per TI), guarded
 by the state it expects, so two writers racing on a row cannot both win. Functions take the
 caller's session and never commit; times come from the caller's clock. The statements of every
 scheduler tick are built once per process, with bound (and expanding) parameters.
+
+Queueing them lives in `ti_queueing`, a try's life in `execution`, clearing in `ti_clearing`,
+marking by hand in `ti_marking`, and the REST API's reads in `ti_listing`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import uuid
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, case, func, insert, literal, or_, select, update
+from sqlalchemy import bindparam, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from slipstream.core.states import DagRunState, TaskInstanceState
-from slipstream.db.models import (
-    DagModel,
-    DagRun,
-    Pool,
-    SerializedDagModel,
-    TaskInstance,
-)
+from slipstream.db.models import DagRun, TaskInstance
+from slipstream.db.store._sql import chunks, nosync_update, rowcount, state_in
 
 if TYPE_CHECKING:
     from slipstream.serialization import SerializedDAG
@@ -33,7 +31,6 @@ if TYPE_CHECKING:
 S = TaskInstanceState
 TI = TaskInstance
 _TI: Any = TaskInstance.__table__
-ACTIVE_STATES = (S.QUEUED.value, S.RUNNING.value)
 FINISHED_STATES = (
     S.SUCCESS.value,
     S.FAILED.value,
@@ -50,7 +47,6 @@ UNFINISHED_STATES = (
     S.RESTARTING.value,
     S.DEFERRED.value,
 )
-CHUNK = 500
 
 
 # --- creating ---------------------------------------------------------------------------------
@@ -149,7 +145,7 @@ class TIState:
 def states_for_runs(session: Session, run_ids: Collection[int]) -> list[TIState]:
     """The TIs of these runs (one query per 500 runs)."""
     out: list[TIState] = []
-    for chunk in _chunks(sorted(run_ids)):
+    for chunk in chunks(sorted(run_ids)):
         rows = session.execute(_states_statement(), {"b_runs": chunk})
         out.extend(TIState(*row) for row in rows)
     return out
@@ -236,9 +232,9 @@ def ti_to_dict(ti: TaskInstance) -> dict[str, Any]:
 def schedule(session: Session, ti_ids: Collection[int], *, now: dt.datetime) -> int:
     """TIs without a state start a new try: state scheduled, `try_number` + 1."""
     count = 0
-    for chunk in _chunks(sorted(ti_ids)):
+    for chunk in chunks(sorted(ti_ids)):
         result = session.execute(_schedule_statement(), {"b_ids": chunk, "b_now": now})
-        count += _rowcount(result)
+        count += rowcount(result)
     return count
 
 
@@ -257,7 +253,7 @@ def _schedule_statement() -> Any:
 
 def settle(session: Session, ti_ids: Collection[int], state: str, *, now: dt.datetime) -> int:
     """TIs without a state end as `state` (skipped, upstream_failed, failed) without running."""
-    return _update(
+    return update_many(
         session,
         ti_ids,
         TI.state.is_(None),
@@ -286,7 +282,8 @@ def set_state(
         values.update(end_date=now, start_date=func.coalesce(TI.start_date, now))
     else:
         values["queue_token"] = None
-    return _update(session, ti_ids, _state_in(from_states), **values)
+    guard = None if from_states is None else state_in(TI.state, from_states)
+    return update_many(session, ti_ids, guard, **values)
 
 
 def retries_due(session: Session, *, now: dt.datetime) -> int:
@@ -296,7 +293,7 @@ def retries_due(session: Session, *, now: dt.datetime) -> int:
     """
     retry = TI.state == S.UP_FOR_RETRY.value
     result = session.execute(
-        _nosync(TI)
+        nosync_update(TI)
         .where(
             TI.state.in_((S.UP_FOR_RETRY.value, S.UP_FOR_RESCHEDULE.value)),
             TI.next_try_at <= now,
@@ -309,7 +306,7 @@ def retries_due(session: Session, *, now: dt.datetime) -> int:
             updated_at=now,
         )
     )
-    return _rowcount(result)
+    return rowcount(result)
 
 
 def next_try_due(session: Session) -> dt.datetime | None:
@@ -342,185 +339,6 @@ def settle_unfinished(
     return [r[0] for r in rows]
 
 
-# --- queueing ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A scheduled TI that may be queued, with what the limits and the workload need."""
-
-    id: int
-    dag_id: str
-    run_id: str
-    task_id: str
-    map_index: int
-    try_number: int
-    pool: str
-    pool_slots: int
-    queue: str
-    priority_weight: int
-    dag_run_id: int
-    serialized_dag_id: int | None
-    fileloc: str
-
-
-def scheduled_candidates(session: Session, *, limit: int) -> list[Candidate]:
-    """Scheduled TIs of running runs of unpaused DAGs, highest priority first, then oldest run."""
-    rows = session.execute(_candidates_statement(), {"b_limit": limit})
-    return [Candidate(*row) for row in rows]
-
-
-@functools.cache
-def _candidates_statement() -> Any:
-    return (
-        select(
-            TI.id,
-            TI.dag_id,
-            TI.run_id,
-            TI.task_id,
-            TI.map_index,
-            TI.try_number,
-            TI.pool,
-            TI.pool_slots,
-            TI.queue,
-            TI.priority_weight,
-            TI.dag_run_id,
-            DagRun.serialized_dag_id,
-            func.coalesce(SerializedDagModel.fileloc, DagModel.fileloc, literal("")).label(
-                "fileloc"
-            ),
-        )
-        .join(DagRun, DagRun.id == TI.dag_run_id)
-        .join(DagModel, DagModel.dag_id == TI.dag_id)
-        .outerjoin(SerializedDagModel, SerializedDagModel.id == DagRun.serialized_dag_id)
-        .where(
-            TI.state == S.SCHEDULED.value,
-            DagRun.state == DagRunState.RUNNING.value,
-            DagModel.is_paused.is_(False),
-        )
-        .order_by(TI.priority_weight.desc(), DagRun.run_after, TI.map_index, TI.id)
-        .limit(bindparam("b_limit"))
-    )
-
-
-def pool_slots(session: Session) -> dict[str, int]:
-    """Slots per pool (-1: unlimited)."""
-    return {row[0]: int(row[1]) for row in session.execute(_pool_slots_statement())}
-
-
-@functools.cache
-def _pool_slots_statement() -> Any:
-    pools: Any = Pool.__table__
-    return select(pools.c.pool, pools.c.slots)
-
-
-def occupied_pool_slots(session: Session) -> dict[str, int]:
-    """Slots taken per pool by queued and running TIs."""
-    rows = session.execute(_occupied_statement())
-    return {row[0]: int(row[1] or 0) for row in rows}
-
-
-@functools.cache
-def _occupied_statement() -> Any:
-    c = _TI.c
-    return select(c.pool, func.sum(c.pool_slots)).where(c.state.in_(ACTIVE_STATES)).group_by(c.pool)
-
-
-def active_by_run_task(session: Session, run_ids: Collection[int]) -> dict[tuple[int, str], int]:
-    """Queued plus running TIs per `(dag_run_id, task_id)` in these runs."""
-    out: dict[tuple[int, str], int] = {}
-    for chunk in _chunks(sorted(run_ids)):
-        rows = session.execute(_active_by_run_task_statement(), {"b_runs": chunk})
-        out.update({(r[0], r[1]): int(r[2]) for r in rows})
-    return out
-
-
-@functools.cache
-def _active_by_run_task_statement() -> Any:
-    c = _TI.c
-    return (
-        select(c.dag_run_id, c.task_id, func.count())
-        .where(c.dag_run_id.in_(bindparam("b_runs", expanding=True)), c.state.in_(ACTIVE_STATES))
-        .group_by(c.dag_run_id, c.task_id)
-    )
-
-
-def active_by_dag_task(
-    session: Session, pairs: Collection[tuple[str, str]]
-) -> dict[tuple[str, str], int]:
-    """Queued plus running TIs per `(dag_id, task_id)`, across all runs."""
-    if not pairs:
-        return {}
-    dag_ids = sorted({p[0] for p in pairs})
-    task_ids = sorted({p[1] for p in pairs})
-    rows = session.execute(
-        select(TI.dag_id, TI.task_id, func.count())
-        .where(TI.dag_id.in_(dag_ids), TI.task_id.in_(task_ids), TI.state.in_(ACTIVE_STATES))
-        .group_by(TI.dag_id, TI.task_id)
-    )
-    return {(r[0], r[1]): int(r[2]) for r in rows if (r[0], r[1]) in pairs}
-
-
-def queue(session: Session, ti_ids: Collection[int], token: str, *, now: dt.datetime) -> set[int]:
-    """Scheduled TIs become queued under `token`; returns the ids this call queued.
-
-    The `state = 'scheduled'` guard makes a TI queued by a concurrent scheduler drop out here.
-    """
-    queued: set[int] = set()
-    for chunk in _chunks(sorted(ti_ids)):
-        params = {"b_ids": chunk, "b_token": token, "b_now": now}
-        queued.update(row[0] for row in session.execute(_queue_statement(), params))
-    return queued
-
-
-@functools.cache
-def _queue_statement() -> Any:
-    c = _TI.c
-    now: Any = bindparam("b_now")
-    return (
-        update(_TI)
-        .where(c.id.in_(bindparam("b_ids", expanding=True)), c.state == S.SCHEDULED.value)
-        .values(
-            state=S.QUEUED.value, queue_token=bindparam("b_token"), queued_dttm=now, updated_at=now
-        )
-        .returning(c.id)
-    )
-
-
-def new_queue_token(owner: int | str) -> str:
-    """A fresh token for one queueing, prefixed by the scheduler job that owns it."""
-    return f"{owner}:{uuid.uuid4().hex}"
-
-
-def requeue_stuck(
-    session: Session, *, queued_before: dt.datetime, owner: int | str, now: dt.datetime
-) -> int:
-    """Queued TIs no worker claimed since `queued_before` go back to scheduled, new token."""
-    result = session.execute(
-        _nosync(TI)
-        .where(TI.state == S.QUEUED.value, TI.queued_dttm < queued_before)
-        .values(state=S.SCHEDULED.value, queue_token=new_queue_token(owner), updated_at=now)
-    )
-    return _rowcount(result)
-
-
-def reset_orphaned_queued(
-    session: Session, live_owners: Collection[int | str], *, owner: int | str, now: dt.datetime
-) -> int:
-    """Queued TIs whose token belongs to no live scheduler go back to scheduled, new token.
-
-    Their workloads, should a worker still hold one, can no longer claim the try.
-    """
-    alive = [TI.queue_token.like(f"{o}:%") for o in live_owners]
-    orphaned = or_(TI.queue_token.is_(None), ~or_(*alive)) if alive else literal(True)
-    result = session.execute(
-        _nosync(TI)
-        .where(TI.state == S.QUEUED.value, orphaned)
-        .values(state=S.SCHEDULED.value, queue_token=new_queue_token(owner), updated_at=now)
-    )
-    return _rowcount(result)
-
-
 def release_restarting(
     session: Session, *, heartbeat_before: dt.datetime, now: dt.datetime
 ) -> list[int]:
@@ -530,7 +348,7 @@ def release_restarting(
     """
     stopped = or_(TI.last_heartbeat_at.is_(None), TI.last_heartbeat_at < heartbeat_before)
     rows = session.execute(
-        _nosync(TI)
+        nosync_update(TI)
         .where(TI.state == S.RESTARTING.value, stopped)
         .values(state=None, queue_token=None, updated_at=now)
         .returning(TI.dag_run_id)
@@ -538,199 +356,20 @@ def release_restarting(
     return sorted({row[0] for row in rows})
 
 
-# --- clearing and marking ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Cleared:
-    """One TI a clear reset: its identity and the state it had."""
-
-    dag_id: str
-    run_id: str
-    task_id: str
-    map_index: int
-    state: str | None
-    ti_id: int = -1
-
-
-def clear(
-    session: Session,
-    dag_id: str,
-    task_ids: Collection[str],
-    *,
-    now: dt.datetime,
-    run_ids: Collection[str] | None = None,
-    start_date: dt.datetime | None = None,
-    end_date: dt.datetime | None = None,
-    downstream: bool = False,
-    upstream: bool = False,
-    only_failed: bool = False,
-    dry_run: bool = False,
-) -> list[Cleared]:
-    """Clear TIs so they run again, as Airflow's `tasks clear` does (see `ti_clearing`).
-
-    Selects the tasks (plus, on request, everything downstream/upstream of them in each run's
-    DAG version) in the given runs (all runs of the DAG when `run_ids` is None, optionally by
-    logical date), only failed/upstream_failed ones with `only_failed`. Each cleared TI keeps
-    its try in the history, loses its state (a running one becomes `restarting` until its try
-    stops) and gets a fresh try budget: `max_tries = try_number + retries`. Finished runs go
-    back to queued; running ones are marked for scheduling.
-    """
-    from slipstream.db.store.ti_clearing import ClearScope, clear_scope
-
-    failed = (S.FAILED.value, S.UPSTREAM_FAILED.value)
-    scope = ClearScope(
-        task_ids=task_ids,
-        run_ids=run_ids,
-        start_date=start_date,
-        end_date=end_date,
-        upstream=upstream,
-        downstream=downstream,
-        states=failed if only_failed else None,
-    )
-    return clear_scope(session, dag_id, scope, now=now, dry_run=dry_run)
-
-
-def mark_state(
-    session: Session,
-    dag_id: str,
-    run_id: str,
-    task_ids: Collection[str],
-    state: str,
-    *,
-    now: dt.datetime,
-    map_indexes: Collection[int] | None = None,
-    downstream: bool = False,
-    upstream: bool = False,
-) -> list[int]:
-    """Mark TIs success or failed by hand (with their downstream/upstream tasks on request).
-
-    The run is marked for scheduling, and a finished run runs again so its state follows.
-    Returns the ids of the TIs changed.
-    """
-    if state not in (S.SUCCESS.value, S.FAILED.value, S.SKIPPED.value):
-        raise ValueError(f"task instances can be marked success, failed or skipped, not {state!r}")
-    run = session.scalars(
-        select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)
-    ).one_or_none()
-    if run is None:
-        return []
-    dag = _serialized(session, run.serialized_dag_id)
-    wanted = _with_relatives(dag, task_ids, downstream=downstream, upstream=upstream)
-    query = select(TI.id).where(
-        TI.dag_run_id == run.id,
-        TI.task_id.in_(sorted(wanted)),
-        or_(TI.state.is_(None), TI.state != state),
-    )
-    if map_indexes is not None:
-        query = query.where(TI.map_index.in_(list(map_indexes)))
-    ids = list(session.scalars(query))
-    set_state(session, ids, state, now=now)
-    if ids:
-        values: dict[str, Any] = {"needs_scheduling": True, "updated_at": now}
-        if run.state != DagRunState.RUNNING.value:
-            values.update(state=DagRunState.RUNNING.value, end_date=None)
-        session.execute(_nosync(DagRun).where(DagRun.id == run.id).values(**values))
-    return ids
-
-
-def _with_relatives(
-    dag: SerializedDAG | None, task_ids: Collection[str], *, downstream: bool, upstream: bool
-) -> set[str]:
-    wanted = set(task_ids)
-    if dag is None or not (downstream or upstream):
-        return wanted
-    from slipstream.orchestration.graph import downstream_closure, upstream_closure
-
-    for task_id in task_ids:
-        if task_id not in dag.task_dict:
-            continue
-        if downstream:
-            wanted |= downstream_closure(dag.task_dict, task_id)
-        if upstream:
-            wanted |= upstream_closure(dag.task_dict, task_id)
-    return wanted
-
-
-def _serialized(session: Session, serialized_id: int | None) -> SerializedDAG | None:
-    if serialized_id is None:
-        return None
-    from slipstream.db.store.dags import serialized_dag_by_id
-
-    result: SerializedDAG | None = serialized_dag_by_id(session, serialized_id)
-    return result
-
-
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _update(session: Session, ti_ids: Collection[int], guard: Any, **values: Any) -> int:
+def update_many(session: Session, ti_ids: Collection[int], guard: Any, **values: Any) -> int:
+    """Set `values` on these TIs (only those meeting `guard`, unless None); returns how many
+    changed. One statement per 500 ids."""
     count = 0
-    for chunk in _chunks(sorted(ti_ids)):
-        query = _nosync(TI).where(TI.id.in_(chunk))
+    for chunk in chunks(sorted(ti_ids)):
+        query = nosync_update(TI).where(TI.id.in_(chunk))
         if guard is not None:
             query = query.where(guard)
-        count += _rowcount(session.execute(query.values(**values)))
+        count += rowcount(session.execute(query.values(**values)))
     return count
-
-
-def _state_in(states: Collection[str | None] | None) -> Any:
-    if states is None:
-        return None
-    named = [s for s in states if s is not None]
-    condition = TI.state.in_(named)
-    return or_(condition, TI.state.is_(None)) if None in states else condition
-
-
-def _rowcount(result: Any) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
-def _chunks(ids: list[int], size: int = CHUNK) -> Iterable[list[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
 
 
 def _iso(value: dt.datetime | None) -> str | None:
     return None if value is None else value.isoformat()
-
-
-def _nosync(entity: Any) -> Any:
-    """An UPDATE of `entity` that leaves the session's objects alone (faster; callers re-read)."""
-    return update(entity).execution_options(synchronize_session=False)
-
-
-# --- clearing by state (the CLI's `tasks clear --only-running`) -------------------------------
-
-
-def clear_in_states(
-    session: Session,
-    dag_id: str,
-    task_ids: Collection[str],
-    states: Collection[str | None],
-    *,
-    now: dt.datetime,
-    run_ids: Collection[str] | None = None,
-    start_date: dt.datetime | None = None,
-    end_date: dt.datetime | None = None,
-    downstream: bool = False,
-    upstream: bool = False,
-    dry_run: bool = False,
-) -> list[Cleared]:
-    """`clear`, keeping only the TIs whose current state is one of `states` (None: no state).
-
-    Selects like `clear` (tasks plus relatives in each run's DAG version, runs by id or logical
-    date) and resets the chosen TIs the same way.
-    """
-    from slipstream.db.store.ti_clearing import ClearScope, clear_scope
-
-    scope = ClearScope(
-        task_ids=task_ids,
-        run_ids=run_ids,
-        start_date=start_date,
-        end_date=end_date,
-        upstream=upstream,
-        downstream=downstream,
-        states=states,
-    )
-    return clear_scope(session, dag_id, scope, now=now, dry_run=dry_run)

@@ -407,7 +407,7 @@ QUEUE_COLUMNS = ("asset_id", "target_dag_id", "created_at")
 
 def _insert_asset_events(conn: PlainConnection, run: RecordedRun) -> None:
     """Asset rows for assets not seen before, the events, and a queue entry for every active,
-    unpaused DAG scheduled on those assets (what `store.execution.record_asset_events` does)."""
+    unpaused DAG scheduled on those assets (what `store.asset_events.record_asset_events` does)."""
     events = run.asset_events
     if not events:
         return

@@ -16,21 +16,16 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import exists, insert, or_, select, tuple_
+from sqlalchemy import or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from slipstream.core.exceptions import AirflowException
 from slipstream.core.states import DagRunState, TaskInstanceState
-from slipstream.db.models import DagRun, TaskInstance, TaskInstanceHistory
-from slipstream.db.store.task_instances import (
-    Cleared,
-    _chunks,
-    _nosync,
-    _serialized,
-    _state_in,
-    _update,
-    _with_relatives,
-)
+from slipstream.db.models import DagRun, TaskInstance
+from slipstream.db.store._sql import nosync_update, state_in
+from slipstream.db.store.serialized_dags import serialized_dag_by_id
+from slipstream.db.store.task_instances import update_many
+from slipstream.db.store.try_history import copy_to_history
 
 if TYPE_CHECKING:
     from slipstream.serialization import SerializedDAG
@@ -38,15 +33,30 @@ if TYPE_CHECKING:
 __all__ = [
     "ClearRunningTaskError",
     "ClearScope",
+    "Cleared",
+    "clear",
+    "clear_in_states",
     "clear_scope",
-    "record_history",
     "reset_for_rerun",
+    "with_relatives",
 ]
 
 S = TaskInstanceState
 TI = TaskInstance
 Chosen = tuple[int, str, int, str | None, int, int]
 """A TI to reset: (id, task id, map index, state, run pk, the task's retries)."""
+
+
+@dataclass(frozen=True)
+class Cleared:
+    """One TI a clear reset: its identity and the state it had."""
+
+    dag_id: str
+    run_id: str
+    task_id: str
+    map_index: int
+    state: str | None
+    ti_id: int = -1
 
 
 class ClearRunningTaskError(AirflowException):
@@ -74,6 +84,77 @@ class ClearScope:
     states: Collection[str | None] | None = None
 
 
+def clear(
+    session: Session,
+    dag_id: str,
+    task_ids: Collection[str],
+    *,
+    now: dt.datetime,
+    run_ids: Collection[str] | None = None,
+    start_date: dt.datetime | None = None,
+    end_date: dt.datetime | None = None,
+    downstream: bool = False,
+    upstream: bool = False,
+    only_failed: bool = False,
+    dry_run: bool = False,
+) -> list[Cleared]:
+    """Clear TIs so they run again, as Airflow's `tasks clear` does.
+
+    Selects the tasks (plus, on request, everything downstream/upstream of them in each run's
+    DAG version) in the given runs (all runs of the DAG when `run_ids` is None, optionally by
+    logical date), only failed/upstream_failed ones with `only_failed`. Each cleared TI keeps
+    its try in the history, loses its state (a running one becomes `restarting` until its try
+    stops) and gets a fresh try budget: `max_tries = try_number + retries`. Finished runs go
+    back to queued; running ones are marked for scheduling.
+    """
+    failed = (S.FAILED.value, S.UPSTREAM_FAILED.value)
+    return clear_in_states(
+        session,
+        dag_id,
+        task_ids,
+        failed if only_failed else None,
+        now=now,
+        run_ids=run_ids,
+        start_date=start_date,
+        end_date=end_date,
+        downstream=downstream,
+        upstream=upstream,
+        dry_run=dry_run,
+    )
+
+
+def clear_in_states(
+    session: Session,
+    dag_id: str,
+    task_ids: Collection[str],
+    states: Collection[str | None] | None,
+    *,
+    now: dt.datetime,
+    run_ids: Collection[str] | None = None,
+    start_date: dt.datetime | None = None,
+    end_date: dt.datetime | None = None,
+    downstream: bool = False,
+    upstream: bool = False,
+    dry_run: bool = False,
+) -> list[Cleared]:
+    """`clear`, keeping only the TIs whose current state is one of `states` (None among them:
+    no state; `states` None: any state).
+
+    Selects like `clear` (tasks plus relatives in each run's DAG version, runs by id or logical
+    date) and resets the chosen TIs the same way.
+    """
+    scope = ClearScope(
+        task_ids=task_ids,
+        run_ids=run_ids,
+        start_date=start_date,
+        end_date=end_date,
+        upstream=upstream,
+        downstream=downstream,
+        states=states,
+    )
+    return clear_scope(session, dag_id, scope, now=now, dry_run=dry_run)
+
+
 def clear_scope(
     session: Session,
     dag_id: str,
@@ -93,7 +174,7 @@ def clear_scope(
     runs = _runs_for_clear(session, dag_id, scope.run_ids, scope.start_date, scope.end_date)
     chosen: list[Chosen] = []
     for serialized_id, group in _by_version(runs).items():
-        dag = _serialized(session, serialized_id)
+        dag = None if serialized_id is None else serialized_dag_by_id(session, serialized_id)
         query = select(TI.id, TI.task_id, TI.map_index, TI.state, TI.dag_run_id).where(
             TI.dag_run_id.in_([r.id for r in group])
         )
@@ -101,7 +182,7 @@ def clear_scope(
         if selected is not None:
             query = query.where(selected)
         if scope.states is not None:
-            query = query.where(_state_in(scope.states))
+            query = query.where(state_in(TI.state, scope.states))
         for ti_id, task_id, map_index, state, run_pk in session.execute(query):
             retries = dag.task_dict[task_id].retries if dag and task_id in dag.task_dict else 0
             chosen.append((ti_id, task_id, map_index, state, run_pk, retries))
@@ -111,7 +192,7 @@ def clear_scope(
         return cleared
     if prevent_running:
         _refuse_running(cleared)
-    record_history(session, [c[0] for c in chosen])
+    copy_to_history(session, [c[0] for c in chosen])
     reset_for_rerun(session, chosen, now=now)
     touched = [by_run[i] for i in {c[4] for c in chosen}]
     _requeue_runs(session, touched, now=now, reset_finished=reset_runs)
@@ -124,7 +205,7 @@ def _selection(dag: SerializedDAG | None, scope: ClearScope) -> Any:
         return None
     named = set(scope.task_ids)
     pair_tasks = {task_id for task_id, _ in scope.task_map_indexes}
-    everything = _with_relatives(
+    everything = with_relatives(
         dag, named | pair_tasks, downstream=scope.downstream, upstream=scope.upstream
     )
     whole = named | (everything - named - pair_tasks)
@@ -133,6 +214,26 @@ def _selection(dag: SerializedDAG | None, scope: ClearScope) -> Any:
     if pairs:
         condition = or_(condition, tuple_(TI.task_id, TI.map_index).in_(sorted(pairs)))
     return condition
+
+
+def with_relatives(
+    dag: SerializedDAG | None, task_ids: Collection[str], *, downstream: bool, upstream: bool
+) -> set[str]:
+    """`task_ids` with, on request, every task downstream/upstream of them in `dag` (only the
+    given ones without a DAG)."""
+    wanted = set(task_ids)
+    if dag is None or not (downstream or upstream):
+        return wanted
+    from slipstream.orchestration.graph import downstream_closure, upstream_closure
+
+    for task_id in task_ids:
+        if task_id not in dag.task_dict:
+            continue
+        if downstream:
+            wanted |= downstream_closure(dag.task_dict, task_id)
+        if upstream:
+            wanted |= upstream_closure(dag.task_dict, task_id)
+    return wanted
 
 
 def _refuse_running(cleared: list[Cleared]) -> None:
@@ -171,22 +272,6 @@ def _by_version(runs: Iterable[DagRun]) -> dict[int | None, list[DagRun]]:
     return out
 
 
-def record_history(session: Session, ti_ids: list[int]) -> None:
-    """Copy tried TIs into `task_instance_history`, once per try (before they are reset)."""
-    columns = (
-        "dag_id", "run_id", "task_id", "map_index", "try_number", "state", "start_date",
-        "end_date", "duration", "hostname", "pid", "queue", "pool", "priority_weight",
-        "operator", "executor",
-    )  # fmt: skip
-    H = TaskInstanceHistory
-    for chunk in _chunks(sorted(ti_ids)):
-        already = exists().where(H.task_instance_id == TI.id, H.try_number == TI.try_number)
-        source = select(TI.id, *(getattr(TI, c) for c in columns)).where(
-            TI.id.in_(chunk), TI.try_number > 0, TI.state.is_not(None), ~already
-        )
-        session.execute(insert(H).from_select(["task_instance_id", *columns], source))
-
-
 def reset_for_rerun(session: Session, chosen: list[Chosen], *, now: dt.datetime) -> None:
     """The chosen TIs lose their state (running ones become `restarting`) and get a fresh try
     budget, so the scheduler runs them again."""
@@ -205,7 +290,7 @@ def reset_for_rerun(session: Session, chosen: list[Chosen], *, now: dt.datetime)
                 queue_token=None, start_date=None, end_date=None, duration=None,
                 first_reschedule_date=None,
             )  # fmt: skip
-        _update(session, ids, None, **values)
+        update_many(session, ids, None, **values)
 
 
 def _requeue_runs(
@@ -217,7 +302,7 @@ def _requeue_runs(
     active = [r.id for r in runs if r.id not in set(finished)]
     if finished:
         session.execute(
-            _nosync(DagRun)
+            nosync_update(DagRun)
             .where(DagRun.id.in_(finished))
             .values(
                 state=DagRunState.QUEUED.value,
@@ -231,4 +316,6 @@ def _requeue_runs(
             )
         )
     if active:
-        session.execute(_nosync(DagRun).where(DagRun.id.in_(active)).values(needs_scheduling=True))
+        session.execute(
+            nosync_update(DagRun).where(DagRun.id.in_(active)).values(needs_scheduling=True)
+        )

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from slipstream.core.states import DagRunState, TaskInstanceState
 from slipstream.db.models import DagModel, DagRun, TaskInstance
 from slipstream.db.store import task_instances as ti_store
+from slipstream.db.store import ti_queueing
 from slipstream.db.store.runs import get_run, previous_run_id
 from slipstream.db.store.serialized_dags import serialized_dag_by_id
 from slipstream.orchestration.decisions import Decision, decide, upstream_summary
@@ -122,13 +123,13 @@ def _past(session: Session, run: DagRun, task: Any, ti: TaskInstance) -> list[tu
 
 
 def _pool(session: Session, ti: TaskInstance) -> list[tuple[str, str]]:
-    slots = ti_store.pool_slots(session)
+    slots = ti_queueing.pool_slots(session)
     if ti.pool not in slots:
         return [("Pool Slots Available", f"Task's pool '{ti.pool}' does not exist.")]
     total = slots[ti.pool]
     if total < 0:
         return []
-    free = total - ti_store.occupied_pool_slots(session).get(ti.pool, 0)
+    free = total - ti_queueing.occupied_pool_slots(session).get(ti.pool, 0)
     if free >= ti.pool_slots:
         return []
     return [

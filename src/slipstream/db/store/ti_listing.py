@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from slipstream.db.models import (
@@ -24,8 +24,14 @@ from slipstream.db.models import (
     TaskInstance,
     TaskInstanceHistory,
 )
+from slipstream.db.store._sql import chunks, state_in
 from slipstream.db.store.paging import Page, paged, total_of
-from slipstream.db.store.serialized_dags import serialized_dag_by_id
+from slipstream.db.store.ranges import Bounds
+from slipstream.db.store.serialized_dags import (
+    RunVersion,
+    latest_version_id,
+    serialized_dag_by_id,
+)
 
 if TYPE_CHECKING:
     from slipstream.serialization import SerializedDAG
@@ -80,6 +86,11 @@ _RANGE_COLUMNS: dict[str, Any] = {
     "duration": TI.duration,
 }
 
+Range = Bounds
+"""Bounds on one field of a listing (the name the task-instance listing's callers use)."""
+DagVersionInfo = RunVersion
+"""The DAG version a run uses (`DagVersionResponse`)."""
+
 # Fields matched by `<field>_pattern` / `<field>_prefix_pattern`. Task instances keep no display
 # name of their own: the task display name is matched on the task id.
 _TEXT_COLUMNS: dict[str, Any] = {
@@ -91,25 +102,6 @@ _TEXT_COLUMNS: dict[str, Any] = {
     "operator": TI.operator,
     "rendered_map_index": TI.rendered_map_index,
 }
-
-
-@dataclass(frozen=True)
-class Range:
-    """Bounds on one field; None means unbounded."""
-
-    gte: Any = None
-    gt: Any = None
-    lte: Any = None
-    lt: Any = None
-
-    def conditions(self, column: Any) -> list[Any]:
-        bounds = [
-            (self.gte, column.__ge__),
-            (self.gt, column.__gt__),
-            (self.lte, column.__le__),
-            (self.lt, column.__lt__),
-        ]
-        return [compare(value) for value, compare in bounds if value is not None]
 
 
 @dataclass(frozen=True)
@@ -143,7 +135,7 @@ class TIFilters:
         if self.mapped_only:
             out.append(TI.map_index >= 0)
         if self.states is not None:
-            out.append(_state_condition(self.states))
+            out.append(state_in(TI.state, self.states))
         for name, bounds in self.ranges.items():
             out.extend(bounds.conditions(_RANGE_COLUMNS[name]))
         for name, text in self.patterns.items():
@@ -169,23 +161,6 @@ def _in_conditions(filters: TIFilters) -> list[Any]:
         (filters.version_numbers, V.version_number),
     )
     return [column.in_(list(values)) for values, column in pairs if values is not None]
-
-
-def _state_condition(states: Collection[str | None]) -> Any:
-    named = [s for s in states if s is not None]
-    condition = TI.state.in_(named)
-    return or_(condition, TI.state.is_(None)) if None in states else condition
-
-
-@dataclass(frozen=True)
-class DagVersionInfo:
-    """The DAG version a run uses (`DagVersionResponse`)."""
-
-    id: int
-    dag_id: str
-    version_number: int
-    created_at: dt.datetime
-    dag_display_name: str
 
 
 @dataclass(frozen=True)
@@ -260,8 +235,8 @@ def views_by_ids(session: Session, ti_ids: Iterable[int]) -> list[TIView]:
         return []
     order = (TI.dag_id, TI.run_id, TI.task_id, TI.map_index)
     rows: list[Any] = []
-    for start in range(0, len(ids), 500):
-        query = _base_query().where(TI.id.in_(ids[start : start + 500]))
+    for chunk in chunks(ids):
+        query = _base_query().where(TI.id.in_(chunk))
         rows.extend(session.execute(query.execution_options(populate_existing=True)).all())
     rows.sort(key=lambda row: tuple(getattr(row[0], c.key) for c in order))
     return _views(session, rows)
@@ -388,9 +363,7 @@ def dag_of_run(session: Session, dag_id: str, run_id: str | None) -> SerializedD
             select(DagRun.serialized_dag_id).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)
         )
     if version_id is None:
-        version_id = session.scalar(
-            select(V.id).where(V.dag_id == dag_id).order_by(V.version_number.desc()).limit(1)
-        )
+        version_id = latest_version_id(session, dag_id)
     return None if version_id is None else serialized_dag_by_id(session, version_id)
 
 
@@ -423,59 +396,47 @@ def tries_of(
 
 
 def _history_try(row: TaskInstanceHistory, view: TIView) -> TryView:
-    ti = view.ti
-    return TryView(
-        dag_id=row.dag_id,
-        run_id=row.run_id,
-        task_id=row.task_id,
-        map_index=row.map_index,
-        try_number=row.try_number,
-        max_tries=ti.max_tries,
-        state=row.state,
-        start_date=row.start_date,
-        end_date=row.end_date,
-        duration=row.duration,
-        hostname=row.hostname,
-        pid=row.pid,
-        pool=row.pool or ti.pool,
-        pool_slots=ti.pool_slots,
-        queue=row.queue,
-        priority_weight=row.priority_weight,
-        operator=row.operator,
-        operator_name=ti.custom_operator_name or row.operator,
-        queued_dttm=None,
-        scheduled_dttm=None,
-        executor=row.executor,
-        version=view.version,
-        dag_display_name=view.dag_display_name,
-        task_display_name=view.task_display_name,
-    )
+    """A try recorded in the history; what the history keeps no copy of comes from the TI."""
+    return _try(row, view, pool=row.pool or view.ti.pool, queued=None, scheduled=None)
 
 
 def _current_try(view: TIView) -> TryView:
     ti = view.ti
+    return _try(ti, view, pool=ti.pool, queued=ti.queued_dttm, scheduled=ti.scheduled_dttm)
+
+
+def _try(
+    tried: TaskInstance | TaskInstanceHistory,
+    view: TIView,
+    *,
+    pool: str,
+    queued: dt.datetime | None,
+    scheduled: dt.datetime | None,
+) -> TryView:
+    """The try `tried` (a history row or the TI itself) records, shown with its TI's view."""
+    ti = view.ti
     return TryView(
-        dag_id=ti.dag_id,
-        run_id=ti.run_id,
-        task_id=ti.task_id,
-        map_index=ti.map_index,
-        try_number=ti.try_number,
+        dag_id=tried.dag_id,
+        run_id=tried.run_id,
+        task_id=tried.task_id,
+        map_index=tried.map_index,
+        try_number=tried.try_number,
         max_tries=ti.max_tries,
-        state=ti.state,
-        start_date=ti.start_date,
-        end_date=ti.end_date,
-        duration=ti.duration,
-        hostname=ti.hostname,
-        pid=ti.pid,
-        pool=ti.pool,
+        state=tried.state,
+        start_date=tried.start_date,
+        end_date=tried.end_date,
+        duration=tried.duration,
+        hostname=tried.hostname,
+        pid=tried.pid,
+        pool=pool,
         pool_slots=ti.pool_slots,
-        queue=ti.queue,
-        priority_weight=ti.priority_weight,
-        operator=ti.operator,
-        operator_name=ti.custom_operator_name or ti.operator,
-        queued_dttm=ti.queued_dttm,
-        scheduled_dttm=ti.scheduled_dttm,
-        executor=ti.executor,
+        queue=tried.queue,
+        priority_weight=tried.priority_weight,
+        operator=tried.operator,
+        operator_name=ti.custom_operator_name or tried.operator,
+        queued_dttm=queued,
+        scheduled_dttm=scheduled,
+        executor=tried.executor,
         version=view.version,
         dag_display_name=view.dag_display_name,
         task_display_name=view.task_display_name,

@@ -1,6 +1,7 @@
 """Marking task instances by hand, as the REST API does: a new state (success, failed, skipped)
 for one task in a run, optionally with its upstream/downstream tasks and the same tasks in
-earlier/later runs, a dry run of the same, and notes.
+earlier/later runs, a dry run of the same, and notes; and `mark_state`, a simpler marking of
+one run's task instances that clears nothing.
 
 As in Airflow, marking a task also clears the failed and upstream_failed task instances
 downstream of it in the runs it touched (the marked ones excepted), so that a run blocked by a
@@ -14,17 +15,19 @@ import datetime as dt
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from slipstream.core.exceptions import AirflowBadRequest
 from slipstream.core.states import DagRunState, TaskInstanceState
 from slipstream.db.models import DagRun, TaskInstance
-from slipstream.db.store.serialized_dags import latest_serialized_dag
-from slipstream.db.store.task_instances import _with_relatives, set_state
-from slipstream.db.store.ti_clearing import record_history, reset_for_rerun
+from slipstream.db.store._sql import chunks, nosync_update
+from slipstream.db.store.serialized_dags import latest_serialized_dag, serialized_dag_by_id
+from slipstream.db.store.task_instances import set_state
+from slipstream.db.store.ti_clearing import reset_for_rerun, with_relatives
+from slipstream.db.store.try_history import copy_to_history
 
-__all__ = ["MARKABLE_STATES", "mark_task_instances", "set_notes"]
+__all__ = ["MARKABLE_STATES", "mark_state", "mark_task_instances", "set_notes"]
 
 S = TaskInstanceState
 TI = TaskInstance
@@ -62,7 +65,7 @@ def mark_task_instances(
     latest = latest_serialized_dag(session, run.dag_id)
     dag = None if latest is None else latest[1]
     named = set(task_ids)
-    relatives = _with_relatives(dag, named, downstream=downstream, upstream=upstream) - named
+    relatives = with_relatives(dag, named, downstream=downstream, upstream=upstream) - named
     runs = _runs_around(session, run, past=past, future=future)
     own: Any = TI.task_id.in_(sorted(named))
     if map_indexes is not None:
@@ -83,16 +86,56 @@ def mark_task_instances(
     return ids
 
 
+def mark_state(
+    session: Session,
+    dag_id: str,
+    run_id: str,
+    task_ids: Collection[str],
+    state: str,
+    *,
+    now: dt.datetime,
+    map_indexes: Collection[int] | None = None,
+    downstream: bool = False,
+    upstream: bool = False,
+) -> list[int]:
+    """Mark TIs of one run by hand (with their downstream/upstream tasks in the run's DAG
+    version, on request): success, failed or skipped.
+
+    Unlike `mark_task_instances`, nothing downstream is cleared. The run is marked for
+    scheduling, and a finished run runs again so its state follows. Returns the ids of the TIs
+    changed.
+    """
+    if state not in (S.SUCCESS.value, S.FAILED.value, S.SKIPPED.value):
+        raise ValueError(f"task instances can be marked success, failed or skipped, not {state!r}")
+    run = session.scalars(
+        select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)
+    ).one_or_none()
+    if run is None:
+        return []
+    version_id = run.serialized_dag_id
+    dag = None if version_id is None else serialized_dag_by_id(session, version_id)
+    wanted = with_relatives(dag, task_ids, downstream=downstream, upstream=upstream)
+    query = select(TI.id).where(
+        TI.dag_run_id == run.id,
+        TI.task_id.in_(sorted(wanted)),
+        or_(TI.state.is_(None), TI.state != state),
+    )
+    if map_indexes is not None:
+        query = query.where(TI.map_index.in_(list(map_indexes)))
+    ids = list(session.scalars(query))
+    set_state(session, ids, state, now=now)
+    if ids:
+        values: dict[str, Any] = {"needs_scheduling": True, "updated_at": now}
+        if run.state != DagRunState.RUNNING.value:
+            values.update(state=DagRunState.RUNNING.value, end_date=None)
+        session.execute(nosync_update(DagRun).where(DagRun.id == run.id).values(**values))
+    return ids
+
+
 def set_notes(session: Session, ti_ids: Collection[int], note: str | None) -> None:
     """Set (or, with None, remove) the note of these TIs."""
-    ids = sorted(ti_ids)
-    for start in range(0, len(ids), 500):
-        session.execute(
-            update(TI)
-            .where(TI.id.in_(ids[start : start + 500]))
-            .values(note=note)
-            .execution_options(synchronize_session=False)
-        )
+    for chunk in chunks(sorted(ti_ids)):
+        session.execute(nosync_update(TI).where(TI.id.in_(chunk)).values(note=note))
 
 
 def _runs_around(session: Session, run: DagRun, *, past: bool, future: bool) -> list[DagRun]:
@@ -122,7 +165,7 @@ def _clear_failed_downstream(
 ) -> set[int]:
     """Clear the failed/upstream_failed TIs downstream of `task_ids` in `runs` that were not
     just marked; returns the ids of the runs they belong to."""
-    downstream = _with_relatives(dag, task_ids, downstream=True, upstream=False) - task_ids
+    downstream = with_relatives(dag, task_ids, downstream=True, upstream=False) - task_ids
     if not downstream:
         return set()
     rows = session.execute(
@@ -139,7 +182,7 @@ def _clear_failed_downstream(
     ]
     if not chosen:
         return set()
-    record_history(session, [c[0] for c in chosen])
+    copy_to_history(session, [c[0] for c in chosen])
     reset_for_rerun(session, chosen, now=now)
     return {c[4] for c in chosen}
 
@@ -154,16 +197,13 @@ def _reopen_runs(session: Session, run_pks: set[int], *, now: dt.datetime) -> No
     if not run_pks:
         return
     pks = sorted(run_pks)
-    nosync = {"synchronize_session": False}
     session.execute(
-        update(DagRun)
+        nosync_update(DagRun)
         .where(DagRun.id.in_(pks), DagRun.state.in_(_FINISHED_RUN))
         .values(state=DagRunState.RUNNING.value, end_date=None)
-        .execution_options(**nosync)
     )
     session.execute(
-        update(DagRun)
+        nosync_update(DagRun)
         .where(DagRun.id.in_(pks))
         .values(needs_scheduling=True, updated_at=now)
-        .execution_options(**nosync)
     )

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from slipstream.core.exceptions import AirflowBadRequest, AirflowNotFoundException
 from slipstream.db.models import User
+from slipstream.db.store._sql import rowcount
 
 __all__ = [
     "ROLES",
@@ -98,7 +99,7 @@ def count_users(session: Session, *, role: str | None = None) -> int:
 
 def delete_user(session: Session, username: str) -> None:
     result = session.execute(delete(User).where(User.username == username))
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if not rowcount(result):
         raise AirflowNotFoundException(f"User {username!r} not found")
 
 
@@ -108,7 +109,7 @@ def set_password_hash(session: Session, username: str, password_hash: str) -> No
         .where(User.username == username)
         .values(password_hash=password_hash, changed_at=dt.datetime.now(dt.UTC))
     )
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if not rowcount(result):
         raise AirflowNotFoundException(f"User {username!r} not found")
 
 

@@ -15,16 +15,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import ColumnElement, Select, String, cast, delete, null, select
+from sqlalchemy import Select, String, cast, delete, null, select
 from sqlalchemy.orm import Session
 
 from slipstream.core.exceptions import AirflowBadRequest
 from slipstream.db.models import ID_LENGTH, Variable
-from slipstream.db.store import AlreadyExistsError
+from slipstream.db.store import AlreadyExistsError, text_patterns
 from slipstream.db.store._crypto import decrypt, encrypt
-from slipstream.db.store._sql import upsert
+from slipstream.db.store._sql import rowcount, upsert
 from slipstream.db.store.paging import Page, paged, total_of
-from slipstream.db.store.text_patterns import contains, starts_with
 
 if TYPE_CHECKING:
     from slipstream.config import Config
@@ -168,7 +167,7 @@ def find_variables(
 
     The page sorts by the names of `ORDER_FIELDS`, then by id.
     """
-    query = _stored_columns().where(*_key_filters(pattern, prefix))
+    query = _stored_columns().where(*text_patterns.conditions(Variable.key, pattern, prefix))
     total = total_of(query, session)
     rows = session.execute(paged(query, page, ORDER_FIELDS, tiebreak=Variable.id))
     return [_stored(row, config) for row in rows], total
@@ -185,7 +184,7 @@ def existing_variable_keys(session: Session, keys: Iterable[str]) -> set[str]:
 def delete_variable(session: Session, key: str) -> bool:
     """Delete variable `key`; False when there was none."""
     result = session.execute(delete(Variable).where(Variable.key == key))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(result))
 
 
 def list_variables(session: Session, *, config: Config | None = None) -> list[VariableEntry]:
@@ -319,8 +318,3 @@ def _validate_key(key: str) -> None:
         raise AirflowBadRequest("a variable needs a key")
     if len(key) > ID_LENGTH:
         raise AirflowBadRequest(f"variable key is longer than {ID_LENGTH} characters: {key!r}")
-
-
-def _key_filters(pattern: str | None, prefix: str | None) -> list[ColumnElement[bool]]:
-    found = (contains(Variable.key, pattern), starts_with(Variable.key, prefix))
-    return [condition for condition in found if condition is not None]

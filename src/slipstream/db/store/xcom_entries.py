@@ -1,5 +1,5 @@
 """XCom entries as people browse and edit them (the REST API), beside what tasks push and pull
-(`execution.xcom_set` / `xcom_get`).
+(`xcoms.xcom_set` / `xcom_get`).
 
 Values stay in their stored form, JSON text: tasks write it with `runtime.xcom.encode`, and an
 entry created here is the JSON of the value the caller sent, so a task pulls back that value.
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from slipstream.db.models import DagRun, XCom
 from slipstream.db.store import text_patterns
 from slipstream.db.store.paging import Page, paged, total_of
+from slipstream.db.store.ranges import Bounds
 
 __all__ = [
     "ANY",
@@ -32,6 +33,9 @@ __all__ = [
     "page_entries",
     "update_value",
 ]
+
+TimeRange = Bounds
+"""Bounds on a run's logical date or `run_after` (the name the XCom listing's callers use)."""
 
 ANY = "~"
 """In place of a DAG, run or task id: every one."""
@@ -78,14 +82,6 @@ class XComFilter:
     """`{field: prefix pattern}` for the same fields."""
     logical_date: TimeRange | None = None
     run_after: TimeRange | None = None
-
-
-@dataclass(frozen=True)
-class TimeRange:
-    gte: dt.datetime | None = None
-    gt: dt.datetime | None = None
-    lte: dt.datetime | None = None
-    lt: dt.datetime | None = None
 
 
 _PATTERN_COLUMNS = {
@@ -222,25 +218,11 @@ def _conditions(where: XComFilter) -> list[Any]:
         conditions.append(XCom.key == where.key)
     if where.map_index is not None:
         conditions.append(XCom.map_index == where.map_index)
-    for name, pattern in where.patterns.items():
-        conditions.append(text_patterns.contains(_PATTERN_COLUMNS[name], pattern))
-    for name, pattern in where.prefixes.items():
-        conditions.append(text_patterns.starts_with(_PATTERN_COLUMNS[name], pattern))
-    conditions += _in_range(DagRun.logical_date, where.logical_date)
-    conditions += _in_range(DagRun.run_after, where.run_after)
-    return [condition for condition in conditions if condition is not None]
-
-
-def _in_range(column: Any, bounds: TimeRange | None) -> list[Any]:
-    if bounds is None:
-        return []
-    conditions = []
-    if bounds.gte is not None:
-        conditions.append(column >= bounds.gte)
-    if bounds.gt is not None:
-        conditions.append(column > bounds.gt)
-    if bounds.lte is not None:
-        conditions.append(column <= bounds.lte)
-    if bounds.lt is not None:
-        conditions.append(column < bounds.lt)
+    conditions += text_patterns.field_conditions(_PATTERN_COLUMNS, where.patterns, where.prefixes)
+    for column, bounds in (
+        (DagRun.logical_date, where.logical_date),
+        (DagRun.run_after, where.run_after),
+    ):
+        if bounds is not None:
+            conditions += bounds.conditions(column)
     return conditions
