@@ -81,6 +81,6 @@ bench-quick: $(STAMP)
 	$(BIN)/python bench/run.py --quick $(ARGS)
 
 # Slipstream and Apache Airflow (installed into bench/.airflow-venv on first use) in turns, both on
-# a throwaway PostgreSQL server (`ARGS="--db sqlite"` for SQLite on both). Takes about an hour.
+# a throwaway PostgreSQL server (`ARGS="--db sqlite"` for SQLite on both). Takes about 1 h 30.
 bench-compare: $(STAMP) deps
 	$(BIN)/python bench/run.py --compare $(ARGS)

@@ -86,6 +86,26 @@ FORBIDDEN = {
         "dag_processing",
         "api",
     },
+    # The UI package only serves the built front-end: it knows nothing of the rest.
+    "ui": {
+        "core",
+        "config",
+        "sdk",
+        "timetables",
+        "compat",
+        "dagfiles",
+        "serialization",
+        "orchestration",
+        "runtime",
+        "cli",
+        "db",
+        "scheduler",
+        "executors",
+        "supervisor",
+        "dag_processing",
+        "api",
+        "logs",
+    },
     # The API meets the scheduler only through the database, and never runs DAG files.
     "api": {"cli", "scheduler", "executors", "supervisor", "dag_processing", "runtime", "dagfiles"},
 }

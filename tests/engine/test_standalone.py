@@ -52,7 +52,7 @@ def test_the_generated_admin_logs_in_and_ctrl_c_stops_every_child(stack: EngineS
     password = password_file.read_text().strip()
     assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
     assert f"login:       admin / {password}" in output
-    assert f"API server:  {_api_url(stack)}" in output
+    assert f"web UI:      {_api_url(stack)}" in output
 
     login = _login(stack, password)
     assert login.status_code == 201, login.text

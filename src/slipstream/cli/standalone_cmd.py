@@ -285,7 +285,7 @@ def _banner(
         f"  home:        {home}",
         f"  DAGs folder: {config.getpath('core', 'dags_folder')}",
         f"  database:    {db.url.render_as_string(hide_password=True)}",
-        f"  API server:  {api.url}  (REST API at {api.url}/api/v2)",
+        f"  web UI:      {api.url}  (REST API at {api.url}/api/v2)",
         f"  login:       {login}",
         "Press Ctrl-C to stop.",
     ]

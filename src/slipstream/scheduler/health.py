@@ -29,7 +29,7 @@ from slipstream.db.store import task_instances as ti_store
 from slipstream.db.store.dags import serialized_dag_by_id
 from slipstream.scheduler.settings import SchedulerSettings
 
-JOB_TYPE = "scheduler"
+JOB_TYPE = jobs.SCHEDULER_JOB_TYPE
 
 
 def adopt_orphans(session: Session, *, job_id: int, now: dt.datetime, grace: float) -> int:
