@@ -19,7 +19,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -118,12 +120,29 @@ def timed_out_runs(session: Session, now: dt.datetime) -> list[int]:
     """Running runs past their DAG's `dagrun_timeout` (a read: the scheduler looks every second
     and opens a write transaction only when one is found)."""
     due = []
+    timeouts = _timeouts_of(session)
     for run_id, serialized_id, start in run_store.running_run_starts(session):
-        dag = serialized_dag_by_id(session, serialized_id) if serialized_id is not None else None
-        timeout = None if dag is None else dag.dagrun_timeout
-        if timeout and start is not None and now - start > timeout:
+        if serialized_id is None or start is None:
+            continue
+        if serialized_id not in timeouts:  # once per DAG version: versions never change
+            dag = serialized_dag_by_id(session, serialized_id)
+            timeouts[serialized_id] = None if dag is None else dag.dagrun_timeout
+        timeout = timeouts[serialized_id]
+        if timeout and now - start > timeout:
             due.append(run_id)
     return due
+
+
+# `dagrun_timeout` of each DAG version seen, per database engine. Without it, the every-second
+# look deserialized the DAG of every running run, which with 1,000 running runs was most of
+# the scheduler's time.
+_TIMEOUTS: weakref.WeakKeyDictionary[Any, dict[int, dt.timedelta | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _timeouts_of(session: Session) -> dict[int, dt.timedelta | None]:
+    return _TIMEOUTS.setdefault(session.get_bind(), {})
 
 
 def _mark_timed_out_runs(session: Session, now: dt.datetime) -> int:
