@@ -655,7 +655,7 @@ def fmt(value: float, unit: str) -> str:
     if unit == "%":
         return f"{value:.2f} %"
     if unit == "MB":
-        return f"{value:,.0f} MB"
+        return f"{value:,.1f} MB" if value < 100 else f"{value:,.0f} MB"
     return f"{value:,.1f} {unit}"
 
 
@@ -753,20 +753,53 @@ def main() -> None:
     kind = args.db or ("postgres" if args.compare else "sqlite")
     started = time.monotonic()
     results = Results()
+    mode = "quick" if args.quick else "compare" if args.compare else "full"
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    history = None if args.no_history or out.parent != RESULTS else RESULTS / f"{stamp}-{mode}.json"
     with database(kind) as db:
         systems: list[System] = [Slipstream(db, args.parallelism)]
         if args.compare:
             systems.append(Airflow(db, args.parallelism))
         log(f"systems: {', '.join(s.name for s in systems)}; database: {db.describe()}")
+
+        def save(complete: bool) -> str:
+            """The results so far: in the dated history file after each step (so a run that is
+            stopped keeps what it measured), in `latest` once complete."""
+            info = machine(db, systems, args.parallelism)
+            info["mode"] = mode
+            info["complete"] = complete
+            info["elapsed_s"] = round(time.monotonic() - started, 1)
+            document = {
+                "machine": info,
+                "scenarios": summaries(results, systems),
+                "skipped": [
+                    {"name": name, "system": system, "note": note}
+                    for (system, name), note in results.skipped.items()
+                ],
+            }
+            text = json.dumps(document, indent=2) + "\n"
+            table = markdown(results, systems, wanted)
+            if history is not None:
+                history.write_text(text)
+                history.with_suffix(".md").write_text(table + "\n")
+            if complete:
+                out.write_text(text)
+                out.with_suffix(".md").write_text(table + "\n")
+            return table
+
         for system in systems:
             system.setup()
         try:
             in_process(systems, plan, wanted, results)
+            save(False)
             if wanted & set(ENGINE):
                 for r in range(plan.rounds):
                     for system in systems:
                         log(f"round {r + 1}/{plan.rounds}: {system.name}")
                         engine_round(system, plan, wanted, results, first=r == 0)
+                        save(False)
             if wanted & set(MANY):
                 for system in systems:
                     log(f"1,000 DAGs: {system.name}")
@@ -775,30 +808,13 @@ def main() -> None:
                         many_dags(system, plan, wanted, results, folder, args.many_dags)
                     finally:
                         shutil.rmtree(folder, ignore_errors=True)
-            info = machine(db, systems, args.parallelism)
+                    save(False)
+            table = save(True)
         finally:
             for system in systems:
                 system.teardown()
-    info["mode"] = "quick" if args.quick else "compare" if args.compare else "full"
-    info["elapsed_s"] = round(time.monotonic() - started, 1)
-    document = {
-        "machine": info,
-        "scenarios": summaries(results, systems),
-        "skipped": [
-            {"name": name, "system": system, "note": note}
-            for (system, name), note in results.skipped.items()
-        ],
-    }
-    table = markdown(results, systems, wanted)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(document, indent=2) + "\n")
-    out.with_suffix(".md").write_text(table + "\n")
-    if not args.no_history and out.parent == RESULTS:
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        (RESULTS / f"{stamp}-{info['mode']}.json").write_text(json.dumps(document, indent=2) + "\n")
     print(table)
-    log(f"done in {info['elapsed_s']} s; wrote {out}")
+    log(f"done in {time.monotonic() - started:.1f} s; wrote {out}")
 
 
 if __name__ == "__main__":

@@ -474,7 +474,7 @@ class SlipstreamStack(Stack):
         assert self.proc is not None and self.proc.stdout is not None
         for raw in self.proc.stdout:
             line = raw.decode(errors="replace")
-            if "API server:" in line:
+            if "REST API at" in line or "API server:" in line:  # the banner names the API
                 self.api_in_standalone = True
             if self._running_at is None and self.ready_line in line:
                 self._running_at = time.monotonic()
