@@ -3,9 +3,18 @@ import { useEffect, useState } from "preact/hooks";
 import { onUnauthorized } from "./api";
 import { Header } from "./components/Header";
 import { Notices } from "./notices";
+import { AuditLogPage } from "./pages/admin/AuditLog";
+import { ConnectionsPage } from "./pages/admin/Connections";
+import { PoolsPage } from "./pages/admin/Pools";
+import { UsersPage } from "./pages/admin/Users";
+import { VariablesPage } from "./pages/admin/Variables";
+import { DagPage } from "./pages/dag/DagPage";
 import { DagsPage } from "./pages/Dags";
 import { LoginPage } from "./pages/Login";
 import { NotFoundPage } from "./pages/NotFound";
+import { RunPage } from "./pages/run/RunPage";
+import { TaskInstancePage } from "./pages/task/TaskInstancePage";
+import { parseRoute } from "./paths";
 import { href, navigate, useLocation } from "./router";
 import { clearSession, loadSession, type Session } from "./session";
 
@@ -57,7 +66,28 @@ export function App() {
 }
 
 function route(path: string, query: URLSearchParams, session: Session) {
-  if (path === "/" || path === "/dags") return <DagsPage session={session} query={query} />;
   if (path === LOGIN) return null; // leaving for `next`
-  return <NotFoundPage path={path} />;
+  const found = parseRoute(path, query);
+  switch (found?.page) {
+    case "dags":
+      return <DagsPage session={session} query={query} />;
+    case "dag":
+      return <DagPage key={found.dagId} session={session} dagId={found.dagId} tab={found.tab} query={query} />;
+    case "run":
+      return <RunPage key={`${found.dagId}/${found.runId}`} session={session} dagId={found.dagId} runId={found.runId} />;
+    case "task":
+      return <TaskInstancePage session={session} {...found} />;
+    case "variables":
+      return <VariablesPage session={session} />;
+    case "connections":
+      return <ConnectionsPage session={session} />;
+    case "pools":
+      return <PoolsPage session={session} />;
+    case "users":
+      return <UsersPage session={session} />;
+    case "events":
+      return <AuditLogPage session={session} query={query} />;
+    default:
+      return <NotFoundPage path={path} />;
+  }
 }

@@ -2,6 +2,22 @@
 
 export type DagRunState = "queued" | "running" | "success" | "failed";
 
+/** A task instance's state (null: not yet scheduled); each has a `.state-NAME` colour class. */
+export type TaskInstanceState =
+  | "scheduled"
+  | "queued"
+  | "running"
+  | "success"
+  | "failed"
+  | "skipped"
+  | "upstream_failed"
+  | "up_for_retry"
+  | "up_for_reschedule"
+  | "deferred"
+  | "removed"
+  | "restarting"
+  | null;
+
 export interface DagTag {
   name: string;
 }

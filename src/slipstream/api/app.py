@@ -39,6 +39,12 @@ ROUTE_MODULES = (
     "version",
 )
 
+# Modules of `slipstream.api.routes` serving the web UI's own views under /ui (as Airflow 3's
+# UI has private endpoints there): shapes made for one screen, such as the grid of runs by tasks
+# in one request. Not part of Airflow's stable API; they may change with the UI.
+UI_PREFIX = "/ui"
+UI_ROUTE_MODULES = ("ui_grid", "ui_structure", "ui_users")
+
 # Served without a token (health checks, version probes).
 PUBLIC_MODULES = frozenset({"monitor", "version"})
 
@@ -83,6 +89,11 @@ def create_app(config: Config | None = None, *, db: Database | None = None) -> F
         codes = _PUBLIC_CODES if name in PUBLIC_MODULES else _PROTECTED_CODES
         api.include_router(module.router, responses=errors.documented(*codes))
     app.include_router(api)
+    ui = APIRouter(prefix=UI_PREFIX)
+    for name in UI_ROUTE_MODULES:
+        module = importlib.import_module(f"slipstream.api.routes.{name}")
+        ui.include_router(module.router, responses=errors.documented(*_PROTECTED_CODES))
+    app.include_router(ui)
     mount_ui(app)
     return app
 

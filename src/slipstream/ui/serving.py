@@ -1,10 +1,10 @@
 """Serving the built UI from the API server, without a CDN or any other outside request.
 
 `mount_ui(app)` puts a middleware in front of the application. It answers GET and HEAD requests
-for paths the application does not serve (not under `/api`, `/auth` or `/execution`, and matching
-none of its routes): with the file of the build at that path, else with `index.html`, so that
-the UI's own routes (`/login`, `/?tag=etl`, later `/dags/<id>`) load the application, which
-picks the page. Everything else goes to the application untouched.
+for paths the application does not serve (not under `/api`, `/auth`, `/execution` or `/ui`,
+and matching none of its routes): with the file of the build at that path, else with
+`index.html`, so that the UI's own routes (`/login`, `/?tag=etl`, `/dags/<id>`) load the
+application, which picks the page. Everything else goes to the application untouched.
 
 - Files under `static/` have content hashes in their names (Vite): cached for a year as
   immutable. Everything else (`index.html`, the icon) is revalidated on every use (ETag).
@@ -33,7 +33,7 @@ __all__ = ["STATIC_DIR", "BuiltFiles", "UiMiddleware", "mount_ui"]
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 # Paths the API server keeps for itself, whatever routes it has now.
-API_PREFIXES = ("/api", "/auth", "/execution")
+API_PREFIXES = ("/api", "/auth", "/execution", "/ui")
 ASSETS_DIR = "static"  # Vite's `assetsDir`: content-hashed file names
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"

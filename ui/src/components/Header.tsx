@@ -1,8 +1,18 @@
 // The bar on every page: where you are, the theme toggle, who is logged in, logging out.
 import { useState } from "preact/hooks";
+import { may, type Resource } from "../permissions";
 import { Link } from "../router";
 import type { Session } from "../session";
 import { currentTheme, setTheme } from "../theme";
+
+// The admin pages, each shown to the roles that may read what it lists.
+const ADMIN_LINKS: [string, string, Resource][] = [
+  ["/variables", "Variables", "variable"],
+  ["/connections", "Connections", "connection"],
+  ["/pools", "Pools", "pool"],
+  ["/users", "Users", "user"],
+  ["/events", "Audit log", "dag"],
+];
 
 export function Header({ session, onLogout }: { session: Session; onLogout: () => void }) {
   const [theme, setShown] = useState(currentTheme);
@@ -18,6 +28,11 @@ export function Header({ session, onLogout }: { session: Session; onLogout: () =
       </Link>
       <nav aria-label="Main">
         <Link href="/">DAGs</Link>
+        {ADMIN_LINKS.filter(([, , resource]) => may(session.role, "read", resource)).map(([path, label]) => (
+          <Link key={path} href={path}>
+            {label}
+          </Link>
+        ))}
       </nav>
       <span class="spacer" />
       <button

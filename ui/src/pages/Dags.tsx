@@ -11,7 +11,8 @@ import { dateTime, fromNow } from "../format";
 import { notify } from "../notices";
 import { may } from "../permissions";
 import { usePolling } from "../polling";
-import { href, navigate } from "../router";
+import { dagPath } from "../paths";
+import { href, Link, navigate } from "../router";
 import type { Session } from "../session";
 import type { Dag, DagRun } from "../types";
 
@@ -199,9 +200,9 @@ function DagRow({ dag, runs, canChange, onPause, onTrigger, onTag }: RowProps) {
         />
       </td>
       <td class="dag-name">
-        <span class="name" title={dag.description ?? undefined}>
+        <Link class="name" href={dagPath(dag.dag_id)} title={dag.description ?? undefined}>
           {dag.dag_display_name}
-        </span>
+        </Link>
         {dag.dag_display_name !== dag.dag_id && <span class="dag-id">{dag.dag_id}</span>}
         {dag.has_import_errors && (
           <span class="badge badge-error" title="Its DAG file has import errors: see the banner above">

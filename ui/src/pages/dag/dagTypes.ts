@@ -1,0 +1,27 @@
+// GET /api/v2/dags/{dag_id}/details: the fields the DAG page reads.
+import type { Dag } from "../../types";
+
+export interface DagDetails extends Dag {
+  file_token: string;
+  doc_md: string | null;
+  params: Record<string, ParamSpec> | null;
+  start_date: string | null;
+  end_date: string | null;
+  catchup: boolean;
+  max_active_runs: number | null;
+  max_active_tasks: number;
+  dag_run_timeout: string | null;
+  default_args: Record<string, unknown> | null;
+  is_paused_upon_creation: boolean | null;
+  render_template_as_native_obj: boolean;
+  timezone: string | null;
+  last_parsed_time: string | null;
+  latest_dag_version: { version_number: number; created_at: string } | null;
+}
+
+/** A DAG param as the API serializes it: its default value, description and JSON schema. */
+export interface ParamSpec {
+  value: unknown;
+  description: string | null;
+  schema: Record<string, unknown>;
+}
