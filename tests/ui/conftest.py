@@ -15,8 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -136,8 +138,86 @@ def server(
                 process.wait()
 
 
-def _prepare_home(home: Path, template: Path, hashes: dict[str, str]) -> dict[str, str]:
-    """A migrated home with the users and the catalog; the environment that names it."""
+@pytest.fixture(scope="module")
+def live_server(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    _sqlite_template: Path,
+    _password_hashes: dict[str, str],
+) -> Iterator[LiveApi]:
+    """`slipstream standalone` (scheduler, DAG processor, local executor and API server) on a
+    home of its own, for a whole module: the journeys that watch runs happen.
+
+    The home has one user per role and the DAG files of the test module's `LIVE_DAG_FILES`
+    (file name: source); the fixture yields once the API answers and every DAG id of the
+    module's `LIVE_DAG_IDS` is stored. Runs are the module's to trigger.
+    """
+    if not (STATIC_DIR / "index.html").is_file():
+        pytest.fail(f"The UI is not built in {STATIC_DIR}: run `make ui`", pytrace=False)
+    files: dict[str, str] = request.module.LIVE_DAG_FILES
+    dag_ids: list[str] = list(request.module.LIVE_DAG_IDS)
+    home = tmp_path_factory.mktemp("ui_live_home")
+    env = _prepare_home(home, _sqlite_template, _password_hashes, catalog=False)
+    dag_files.write(home / "dags", files)
+    port = api_fixtures._free_port()
+    env["SLIPSTREAM__API__PORT"] = str(port)
+    env["SLIPSTREAM__API__HOST"] = "127.0.0.1"
+    script = str(Path(sys.executable).with_name("slipstream"))
+    log_path = home / "standalone.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [script, "standalone"], stdout=log, stderr=subprocess.STDOUT, env=env
+        )
+        live = LiveApi(f"http://127.0.0.1:{port}", process)
+        try:
+            api_fixtures._wait_until_serving(live.url, process, log_path)
+            _wait_for_dags(live, dag_ids, process, log_path)
+            yield live
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_for_dags(
+    live: LiveApi, dag_ids: list[str], process: subprocess.Popen[bytes], log: Path
+) -> None:
+    headers = {"Authorization": f"Bearer {live.token()}"}
+    deadline = time.monotonic() + 60
+    missing = set(dag_ids)
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"standalone exited with {process.returncode}:\n{log.read_text()}")
+        found = httpx.get(f"{live.url}/api/v2/dags", params={"limit": 1000}, headers=headers)
+        found.raise_for_status()
+        missing = set(dag_ids) - {dag["dag_id"] for dag in found.json()["dags"]}
+        if not missing:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"DAGs {sorted(missing)} not stored within 60 s:\n{log.read_text()}")
+
+
+@pytest.fixture
+def live_login(live_server: LiveApi) -> Callable[[Any, str], None]:
+    """`live_login(page, "op")`: opens the UI of `live_server` and logs in as that role."""
+    from playwright.sync_api import expect
+
+    def log_in(page: Any, role: str = "admin") -> None:
+        page.goto(live_server.url + "/")
+        fill_login_form(page, role)
+        expect(page.get_by_role("heading", name="DAGs")).to_be_visible()
+
+    return log_in
+
+
+def _prepare_home(
+    home: Path, template: Path, hashes: dict[str, str], *, catalog: bool = True
+) -> dict[str, str]:
+    """A migrated home with the users and (unless `catalog` is false) the catalog; the
+    environment that names it."""
     from slipstream.config import ensure_home, get_config, reset_config_cache
     from slipstream.db.session import open_database
     from slipstream.db.store import users
@@ -155,7 +235,8 @@ def _prepare_home(home: Path, template: Path, hashes: dict[str, str]) -> dict[st
             with db.begin() as session:
                 for role in ROLES:
                     users.create_user(session, role, role=role, password_hash=hashes[role])
-            fill_catalog(db, home / "dags")
+            if catalog:
+                fill_catalog(db, home / "dags")
             db.dispose()
             return os.environ.copy()
         finally:
