@@ -26,6 +26,7 @@ ROUTE_MODULES = (
     "assets",
     "connections",
     "dag_runs",
+    "dag_versions",
     "dags",
     "event_logs",
     "import_errors",
