@@ -71,3 +71,21 @@ def test_an_idle_tick_does_not_read_finished_runs(sqlite_db: Database) -> None:
     assert result.runs_examined == 0
     assert not result.did_work
     assert len(seen) < 20
+
+
+def test_queueing_reads_candidates_in_index_order_without_sorting(sqlite_db: Database) -> None:
+    """However many TIs are scheduled, a queueing step reads the first few from the
+    queueing-order index: SQLite's plan has no sort of all of them (no temporary B-tree)."""
+    from sqlalchemy import text
+
+    from slipstream.db.store import ti_queueing
+
+    sql = str(
+        ti_queueing._candidates_statement().compile(
+            sqlite_db.engine, compile_kwargs={"literal_binds": True}
+        )
+    )
+    with sqlite_db.begin() as session:
+        plan = [row[3] for row in session.execute(text(f"EXPLAIN QUERY PLAN {sql}"))]
+    assert any("ix_task_instance_queueing_order" in step for step in plan), plan
+    assert not any("TEMP B-TREE" in step for step in plan), plan

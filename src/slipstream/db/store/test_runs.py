@@ -268,7 +268,8 @@ def _insert_run(conn: PlainConnection, run: RecordedRun, now: dt.datetime) -> in
 TI_COLUMNS = (
     "dag_run_id", "dag_id", "run_id", "task_id", "map_index", "state", "try_number", "max_tries",
     "start_date", "end_date", "duration", "hostname", "pid", "queue", "pool", "pool_slots",
-    "priority_weight", "operator", "custom_operator_name", "first_reschedule_date", "updated_at",
+    "priority_weight", "run_after", "operator", "custom_operator_name", "first_reschedule_date",
+    "updated_at",
 )  # fmt: skip
 
 
@@ -303,6 +304,7 @@ def _insert_tis(
                 "pool": ti.pool,
                 "pool_slots": ti.pool_slots,
                 "priority_weight": ti.priority_weight,
+                "run_after": run.run_after,
                 "operator": ti.operator,
                 "custom_operator_name": ti.custom_operator_name,
                 "first_reschedule_date": ti.first_reschedule_date,

@@ -97,7 +97,8 @@ def _candidates_statement() -> Any:
             DagRun.state == DagRunState.RUNNING.value,
             DagModel.is_paused.is_(False),
         )
-        .order_by(TI.priority_weight.desc(), DagRun.run_after, TI.map_index, TI.id)
+        # The order of `ix_task_instance_queueing_order`: read from the index, never sorted.
+        .order_by(TI.priority_weight.desc(), TI.run_after, TI.map_index, TI.id)
         .limit(bindparam("b_limit"))
     )
 
