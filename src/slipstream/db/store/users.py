@@ -24,6 +24,7 @@ __all__ = [
     "list_users",
     "record_login",
     "set_password_hash",
+    "update_user",
 ]
 
 ROLES = ("admin", "op", "user", "viewer")
@@ -90,10 +91,12 @@ def list_users(session: Session) -> list[UserEntry]:
     return [_entry(row) for row in session.scalars(select(User).order_by(User.username))]
 
 
-def count_users(session: Session, *, role: str | None = None) -> int:
+def count_users(session: Session, *, role: str | None = None, active: bool | None = None) -> int:
     query = select(func.count(User.id))
     if role is not None:
         query = query.where(User.role == role)
+    if active is not None:
+        query = query.where(User.active == active)
     return int(session.scalar(query) or 0)
 
 
@@ -111,6 +114,30 @@ def set_password_hash(session: Session, username: str, password_hash: str) -> No
     )
     if not rowcount(result):
         raise AirflowNotFoundException(f"User {username!r} not found")
+
+
+def update_user(
+    session: Session,
+    username: str,
+    *,
+    role: str | None = None,
+    active: bool | None = None,
+    password_hash: str | None = None,
+) -> UserEntry:
+    """Change what is given of a user's role, active flag and password hash; an unknown user
+    or role is refused."""
+    row = session.scalar(select(User).where(User.username == username))
+    if row is None:
+        raise AirflowNotFoundException(f"User {username!r} not found")
+    if role is not None:
+        row.role = _valid_role(role)
+    if active is not None:
+        row.active = active
+    if password_hash is not None:
+        row.password_hash = password_hash
+    row.changed_at = dt.datetime.now(dt.UTC)
+    session.flush()
+    return _entry(row)
 
 
 def record_login(session: Session, username: str) -> None:

@@ -1,10 +1,298 @@
-// The connections page. (being built: issue 6)
+// The connections page: search by id, pages, create, edit, delete and test. Passwords are never
+// shown (the API answers `***`): the edit form's password field starts blank and a blank field
+// keeps the stored password. Secret fields of the extra arrive masked and, sent back unchanged,
+// keep their stored values.
+import { useState } from "preact/hooks";
+import { get, messageOf, request } from "../../api";
+import { Pager } from "../../components/Pager";
+import { notify } from "../../notices";
+import { may } from "../../permissions";
+import { useLocation } from "../../router";
 import type { Session } from "../../session";
+import {
+  Clipped,
+  ConfirmDialog,
+  ErrorBanner,
+  Field,
+  FormDialog,
+  listFiltersHref,
+  PageTitle,
+  readListFilters,
+  SearchBox,
+  updateListFilters,
+  useListing,
+} from "./AdminKit";
+import type { Connection, ConnectionCollection } from "./adminTypes";
 
-export function ConnectionsPage(_props: { session: Session }) {
+const PATH = "/connections";
+const URL = "/api/v2/connections";
+const connectionUrl = (id: string) => `${URL}/${encodeURIComponent(id)}`;
+
+type Editing = { kind: "create" } | { kind: "edit"; connection: Connection } | { kind: "delete"; connection: Connection };
+
+export function ConnectionsPage({ session }: { session: Session }) {
+  const filters = readListFilters(useLocation().query);
+  const key = listFiltersHref(PATH, filters);
+  const canChange = may(session.role, "change", "connection");
+  const [editing, setEditing] = useState<Editing | null>(null);
+  const listing = useListing(
+    (signal) =>
+      get<ConnectionCollection>(
+        URL,
+        {
+          connection_id_pattern: filters.search,
+          order_by: "connection_id",
+          limit: filters.pageSize,
+          offset: (filters.page - 1) * filters.pageSize,
+        },
+        signal,
+      ),
+    key,
+  );
+  const close = () => setEditing(null);
+  const done = (text: string) => {
+    notify(text);
+    listing.refresh();
+  };
+  const data = listing.data;
+
   return (
     <main class="page">
-      <p class="muted">Connections: coming soon.</p>
+      <PageTitle title="Connections" count={data?.total_entries}>
+        {canChange && (
+          <button type="button" class="primary" onClick={() => setEditing({ kind: "create" })}>
+            + Add connection
+          </button>
+        )}
+      </PageTitle>
+      <div class="toolbar">
+        <SearchBox value={filters.search} label="Search connection ids" onSearch={(search) => updateListFilters(PATH, { search }, true)} />
+      </div>
+      <ErrorBanner error={listing.error} />
+      {data && (
+        <>
+          <table class="admin-table" aria-label="Connections">
+            <thead>
+              <tr>
+                <th>Connection id</th>
+                <th>Type</th>
+                <th>Host</th>
+                <th class="num">Port</th>
+                <th>Schema</th>
+                <th>Login</th>
+                <th>Description</th>
+                {canChange && (
+                  <th>
+                    <span class="visually-hidden">Actions</span>
+                  </th>
+                )}
+              </tr>
+            </thead>
+            <tbody>
+              {data.connections.map((connection) => (
+                <ConnectionRow
+                  key={connection.connection_id}
+                  connection={connection}
+                  canChange={canChange}
+                  onEdit={() => setEditing({ kind: "edit", connection })}
+                  onDelete={() => setEditing({ kind: "delete", connection })}
+                />
+              ))}
+            </tbody>
+          </table>
+          {data.connections.length === 0 && (
+            <p class="empty muted">{filters.search ? "No connection id matches this search." : "No connections yet."}</p>
+          )}
+          <Pager
+            page={filters.page}
+            pageSize={filters.pageSize}
+            total={data.total_entries}
+            onPage={(page) => updateListFilters(PATH, { page })}
+            onPageSize={(pageSize) => updateListFilters(PATH, { pageSize })}
+          />
+        </>
+      )}
+      {!data && !listing.error && <p class="muted">Loading…</p>}
+      {editing?.kind === "create" && <ConnectionForm onClose={close} onSaved={(id) => done(`Connection ${id} created`)} />}
+      {editing?.kind === "edit" && (
+        <ConnectionForm connection={editing.connection} onClose={close} onSaved={(id) => done(`Connection ${id} saved`)} />
+      )}
+      {editing?.kind === "delete" && (
+        <ConfirmDialog
+          title="Delete connection"
+          message={
+            <>
+              Delete connection <code>{editing.connection.connection_id}</code>? Tasks that use it will fail.
+            </>
+          }
+          confirmLabel="Delete"
+          onClose={close}
+          onConfirm={async () => {
+            await request("DELETE", connectionUrl(editing.connection.connection_id));
+            done(`Connection ${editing.connection.connection_id} deleted`);
+          }}
+        />
+      )}
     </main>
   );
+}
+
+interface RowProps {
+  connection: Connection;
+  canChange: boolean;
+  onEdit: () => void;
+  onDelete: () => void;
+}
+
+function ConnectionRow({ connection, canChange, onEdit, onDelete }: RowProps) {
+  const id = connection.connection_id;
+  return (
+    <tr data-connection-id={id}>
+      <td>
+        <code>{id}</code>
+      </td>
+      <td>{connection.conn_type}</td>
+      <td>{connection.host}</td>
+      <td class="num">{connection.port}</td>
+      <td>{connection.schema}</td>
+      <td>{connection.login}</td>
+      <td>
+        <Clipped text={connection.description ?? ""} />
+      </td>
+      {canChange && (
+        <td class="actions">
+          <button type="button" aria-label={`Test ${id}`} onClick={() => void testConnection(connection)}>
+            Test
+          </button>
+          <button type="button" aria-label={`Edit ${id}`} onClick={onEdit}>
+            Edit
+          </button>
+          <button type="button" aria-label={`Delete ${id}`} onClick={onDelete}>
+            Delete
+          </button>
+        </td>
+      )}
+    </tr>
+  );
+}
+
+/** Asks the API to test a connection; its answer (or its refusal, e.g. testing disabled) is shown. */
+async function testConnection(connection: Connection): Promise<void> {
+  const { password: _password, ...fields } = connection;
+  try {
+    const result = await request<{ status: boolean; message: string }>("POST", `${URL}/test`, { body: fields });
+    notify(`Test of ${connection.connection_id}: ${result.message}`, result.status ? "info" : "error");
+  } catch (failure) {
+    notify(`Cannot test ${connection.connection_id}: ${messageOf(failure)}`, "error");
+  }
+}
+
+type TextField = "conn_type" | "description" | "host" | "login" | "schema" | "extra";
+const TEXT_FIELDS: readonly TextField[] = ["conn_type", "description", "host", "login", "schema", "extra"];
+
+interface FormProps {
+  /** The connection to edit; none to create one. */
+  connection?: Connection;
+  onClose: () => void;
+  onSaved: (id: string) => void;
+}
+
+function ConnectionForm({ connection, onClose, onSaved }: FormProps) {
+  const [id, setId] = useState(connection?.connection_id ?? "");
+  const [texts, setTexts] = useState<Record<TextField, string>>(() => {
+    const start = {} as Record<TextField, string>;
+    for (const name of TEXT_FIELDS) start[name] = connection?.[name] ?? "";
+    return start;
+  });
+  const [port, setPort] = useState(connection?.port?.toString() ?? "");
+  const [password, setPassword] = useState("");
+  const hasPassword = Boolean(connection?.password);
+  const text = (name: TextField) => ({
+    value: texts[name],
+    onInput: (event: Event) => setTexts({ ...texts, [name]: (event.currentTarget as HTMLInputElement).value }),
+  });
+
+  const save = async () => {
+    const portNumber = port.trim() === "" ? null : Number(port);
+    if (portNumber !== null && !Number.isInteger(portNumber)) throw new Error("The port must be a whole number");
+    checkExtra(texts.extra);
+    const body: Record<string, unknown> = { connection_id: id.trim(), port: portNumber };
+    for (const name of TEXT_FIELDS) body[name] = texts[name] === "" ? null : texts[name];
+    body.conn_type = texts.conn_type.trim();
+    if (!connection) {
+      await request("POST", URL, { body: { ...body, password: password || null } });
+    } else {
+      const mask: string[] = TEXT_FIELDS.filter((name) => texts[name] !== (connection[name] ?? ""));
+      if (portNumber !== connection.port) mask.push("port");
+      if (password) mask.push("password");
+      if (mask.length === 0) return onSaved(connection.connection_id);
+      await request("PATCH", connectionUrl(connection.connection_id), {
+        body: { ...body, connection_id: connection.connection_id, ...(password ? { password } : {}) },
+        query: { update_mask: mask },
+      });
+    }
+    onSaved(String(body.connection_id));
+  };
+
+  return (
+    <FormDialog
+      title={connection ? `Edit connection ${connection.connection_id}` : "Add connection"}
+      submitLabel="Save"
+      onSubmit={save}
+      onClose={onClose}
+    >
+      <div class="field-row">
+        <Field label="Connection id">
+          <input value={id} required readOnly={connection !== undefined} onInput={(e) => setId(e.currentTarget.value)} />
+        </Field>
+        <Field label="Connection type">
+          <input required placeholder="e.g. postgres, http, aws" {...text("conn_type")} />
+        </Field>
+      </div>
+      <Field label="Description">
+        <input {...text("description")} />
+      </Field>
+      <div class="field-row">
+        <Field label="Host">
+          <input {...text("host")} />
+        </Field>
+        <Field label="Port">
+          <input inputMode="numeric" value={port} onInput={(e) => setPort(e.currentTarget.value)} />
+        </Field>
+      </div>
+      <div class="field-row">
+        <Field label="Schema">
+          <input {...text("schema")} />
+        </Field>
+        <Field label="Login">
+          <input autocomplete="off" {...text("login")} />
+        </Field>
+      </div>
+      <Field label="Password" hint={hasPassword ? "Set and hidden: leave blank to keep it." : undefined}>
+        <input
+          type="password"
+          autocomplete="new-password"
+          placeholder={hasPassword ? "unchanged" : ""}
+          value={password}
+          onInput={(e) => setPassword(e.currentTarget.value)}
+        />
+      </Field>
+      <Field label="Extra (JSON object)" hint="Secret values show as ***: leave them as they are to keep them.">
+        <textarea rows={4} spellcheck={false} {...text("extra")} />
+      </Field>
+    </FormDialog>
+  );
+}
+
+function checkExtra(extra: string): void {
+  if (!extra.trim()) return;
+  let value: unknown;
+  try {
+    value = JSON.parse(extra);
+  } catch (error) {
+    throw new Error(`Extra is not valid JSON: ${messageOf(error)}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new Error('Extra must be a JSON object, like {"timeout": 30}');
+  }
 }
