@@ -49,7 +49,11 @@ def test_json_values_are_stored_as_they_are(value):
         dt.date(2024, 2, 29),
         dt.timedelta(minutes=5, microseconds=7),
     ],
-    ids=repr,
+    ids=lambda value: (
+        f"{type(value).__name__}{sorted(value)}"
+        if isinstance(value, set | frozenset)
+        else repr(value)
+    ),
 )
 def test_airflow_serde_types_keep_their_type(value):
     back = roundtrip(value)

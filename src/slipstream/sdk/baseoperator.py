@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import itertools
 import logging
@@ -17,6 +18,7 @@ from slipstream.sdk.taskgroup import TaskGroup, TaskGroupContext
 
 if TYPE_CHECKING:
     from slipstream.sdk.dag_definition import DAG
+    from slipstream.sdk.edges import EdgeModifier
     from slipstream.sdk.mapping import MappedOperator
     from slipstream.sdk.xcom_arg import XComArg
 
@@ -249,7 +251,8 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
         self.is_setup = False
         self.is_teardown = False
         self.on_failure_fail_dagrun = False
-        self._log = logging.getLogger(logger_name or f"slipstream.task.{type(self).__name__}")
+        self.logger_name = logger_name
+        self._log: logging.Logger | None = None
         from slipstream.sdk.params import ParamsDict
 
         self.params = ParamsDict(params)
@@ -299,6 +302,12 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
 
     @property
     def log(self) -> logging.Logger:
+        """`slipstream.task.<Class>`, or the `logger_name` given (looked up on first use:
+        most tasks of a parsed DAG file never log)."""
+        if self._log is None:
+            self._log = logging.getLogger(
+                self.logger_name or f"slipstream.task.{type(self).__name__}"
+            )
         return self._log
 
     @property
@@ -343,10 +352,8 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
         self._set_relatives(other, upstream=False, edge_modifier=edge_modifier)
 
     def _set_relatives(self, other: Any, *, upstream: bool, edge_modifier: Any) -> None:
-        from slipstream.sdk.edges import EdgeModifier
-
         for node in flatten(other):
-            if isinstance(node, EdgeModifier):
+            if isinstance(node, _edge_modifier_type()):
                 if upstream:
                     node.set_downstream(self)
                 else:
@@ -501,6 +508,14 @@ def wire_setup_teardown_context(teardown: Any, created: list[Any]) -> None:
             task.set_downstream(teardown)
 
 
+@functools.cache
+def _edge_modifier_type() -> type[EdgeModifier]:
+    from slipstream.sdk.edges import EdgeModifier
+
+    return EdgeModifier
+
+
+@functools.cache
 def _mapped_operator_type() -> type[MappedOperator]:
     from slipstream.sdk.mapping import MappedOperator
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import re
 import typing
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -42,6 +44,24 @@ def infer_multiple_outputs(function: Callable[..., Any]) -> bool:
     return origin in (dict, typing.Dict) or (  # noqa: UP006
         isinstance(origin, type) and issubclass(origin, dict) and origin is not type(None)
     )
+
+
+_SIGNATURES: weakref.WeakKeyDictionary[Callable[..., Any], inspect.Signature] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _signature(function: Callable[..., Any]) -> inspect.Signature:
+    """`inspect.signature(function)`, computed once per function: a DAG file may call one
+    decorated function (or its `override` copies) for thousands of tasks."""
+    try:
+        return _SIGNATURES[function]
+    except (KeyError, TypeError):
+        pass
+    signature = inspect.signature(function)
+    with contextlib.suppress(TypeError):  # not weakly referenceable: not cached
+        _SIGNATURES[function] = signature
+    return signature
 
 
 class TaskDecorator:
@@ -95,7 +115,7 @@ class TaskDecorator:
         return PlainXComArg(operator)
 
     def _check_arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        signature = inspect.signature(self.function)
+        signature = _signature(self.function)
         try:
             signature.bind_partial(*args, **kwargs)
         except TypeError as err:
@@ -127,7 +147,7 @@ class _DecoratedPartial:
         self.partial = partial
 
     def expand(self, **kwargs: Any) -> XComArg:
-        signature = inspect.signature(self.decorator.function)
+        signature = _signature(self.decorator.function)
         accepts_var = any(p.kind == p.VAR_KEYWORD for p in signature.parameters.values())
         unknown = [k for k in kwargs if k not in signature.parameters and not accepts_var]
         if unknown:
