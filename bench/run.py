@@ -68,6 +68,8 @@ SCENARIOS: dict[str, tuple[str, bool]] = {
     "api_list_dags_p95": ("s", False),
     "api_trigger": ("s", False),
     "api_trigger_p95": ("s", False),
+    "ui_dags_page_1000": ("s", False),
+    "ui_grid_100x100": ("s", False),
 }
 IN_PROCESS = ["import_sdk", "load_1000_tasks", "dags_test_chain20", "dags_test_fanout100"]
 ENGINE = [
@@ -93,6 +95,7 @@ MANY = [
     "api_trigger",
     "api_trigger_p95",
 ]
+UI = ["ui_dags_page_1000", "ui_grid_100x100"]  # bench/ui_pages.py (its `UI`); Slipstream only
 QUICK_SKIPS = set(MANY)  # minutes of work: not in --quick
 
 
@@ -587,6 +590,31 @@ def _latencies(
     return values
 
 
+def ui_pages(
+    systems: list[System], db: DbChoice, plan: Plan, wanted: set[str], results: Results
+) -> None:
+    """The web UI in headless Chromium (bench/ui_pages.py); Airflow's UI is not measured."""
+    from ui_pages import CHROMIUM, UI, measure
+
+    if not Path(CHROMIUM).exists():
+        for name in wanted & set(UI):
+            results.skip("slipstream", name, f"no browser: {CHROMIUM} is missing (make deps)")
+        return
+    log("UI pages …")
+    url = None
+    if db.server is not None:
+        url = db.server.url(db.server.create_database("bench_ui"), "psycopg")
+
+    def record(name: str, seconds: float) -> None:
+        results.add("slipstream", name, seconds)
+
+    measure(wanted, plan.in_process_runs, record, log, url)
+    for system in systems:
+        if system.name != "slipstream":
+            for name in wanted & set(UI):
+                results.skip(system.name, name, "not measured: Slipstream's UI only")
+
+
 # --- reporting --------------------------------------------------------------------------------
 
 
@@ -809,6 +837,9 @@ def main() -> None:
                     finally:
                         shutil.rmtree(folder, ignore_errors=True)
                     save(False)
+            if wanted & set(UI):
+                ui_pages(systems, db, plan, wanted, results)
+                save(False)
             table = save(True)
         finally:
             for system in systems:
