@@ -439,3 +439,25 @@ def test_params_module_imports_no_third_party_packages():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_dag_without_schedule_may_have_required_params():
+    """As in Airflow: a param without default is asked for when the DAG is triggered, so only
+    DAGs that the scheduler runs by itself must have every param valid when parsed."""
+    from slipstream.sdk import DAG
+
+    with DAG("asks", schedule=None, params={"region": Param(type="string")}) as dag:
+        pass
+    dag.validate()
+    assert validate_conf(dag.params, {"region": "emea"}) == {"region": "emea"}
+    with pytest.raises(ParamValidationError, match="region"):
+        validate_conf(dag.params, {})
+
+
+def test_a_scheduled_dag_needs_valid_param_defaults():
+    from slipstream.sdk import DAG
+
+    with DAG("daily", schedule="@daily", params={"region": Param(type="string")}) as dag:
+        pass
+    with pytest.raises(ParamValidationError, match=r"DAG 'daily' has a schedule.*region"):
+        dag.validate()

@@ -70,13 +70,6 @@ export function setPaused(dagId: string, paused: boolean): Promise<Dag> {
   return request<Dag>("PATCH", `/api/v2/dags/${encodeURIComponent(dagId)}`, { body: { is_paused: paused } });
 }
 
-/** A manual run now (no logical date, as Airflow 3's UI triggers). */
-export function triggerRun(dagId: string, conf: Record<string, unknown>): Promise<DagRun> {
-  return request<DagRun>("POST", `/api/v2/dags/${encodeURIComponent(dagId)}/dagRuns`, {
-    body: { logical_date: null, conf },
-  });
-}
-
 export function listImportErrors(signal?: AbortSignal): Promise<ImportErrorCollection> {
   return get<ImportErrorCollection>("/api/v2/importErrors", { limit: 100, order_by: "filename" }, signal);
 }

@@ -275,7 +275,22 @@ class DAG:
                     f"{task.trigger_rule!r}; valid rules: {valid}"
                 )
         self.check_cycle()
-        self.params.validate()
+        self._validate_params_for_schedule()
+
+    def _validate_params_for_schedule(self) -> None:
+        """A DAG the scheduler runs by itself needs every param valid without a conf (as in
+        Airflow); one only triggered by hand may have required params, asked for at trigger."""
+        if not getattr(self.timetable, "can_be_scheduled", True):
+            return
+        from slipstream.core.exceptions import ParamValidationError
+
+        try:
+            self.params.validate()
+        except ParamValidationError as err:
+            raise ParamValidationError(
+                f"DAG '{self.dag_id}' has a schedule, so each of its params needs a valid "
+                f"default (a scheduled run has no conf to fill it): {err}"
+            ) from None
 
     # --- templating and running -----------------------------------------------------------
 

@@ -1,76 +1,163 @@
-// Triggering a DAG: a run now, with a conf typed as JSON (a form built from the DAG's params
-// comes with the DAG page).
+// Triggering a DAG: a run now (or at a chosen logical date), with a form built from the DAG's
+// params (each field checked against its JSON schema before sending), an optional run id and
+// note, and the whole conf as JSON under "Advanced". A DAG without params gets the JSON only.
+// The server validates the conf again; its message shows in the dialog when it refuses.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { messageOf } from "../api";
-import { triggerRun } from "../data";
+import { get, isAbort, messageOf, request } from "../api";
 import type { Dag, DagRun } from "../types";
+import { ParamSections } from "./trigger/ParamSections";
+import { isoFromLocal, type TriggerParams } from "./trigger/params";
+import { RunOptions, type RunOptionValues } from "./trigger/RunOptions";
+import { parseConf, useConfForm } from "./trigger/useConfForm";
+import "./trigger/trigger.css";
 
 interface Props {
+  /** The DAG; its params are fetched when it has none (a DAG of the DAGs page). */
   dag: Dag;
   onClose: () => void;
   onTriggered: (run: DagRun) => void;
 }
 
-function parseConf(text: string): Record<string, unknown> {
-  if (!text.trim()) return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`The configuration is not valid JSON: ${messageOf(error)}`);
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new Error("The configuration must be a JSON object, like {\"key\": \"value\"}");
-  }
-  return value as Record<string, unknown>;
-}
+type WithParams = Dag & { params?: TriggerParams | null };
 
 export function TriggerDialog({ dag, onClose, onTriggered }: Props) {
   const dialog = useRef<HTMLDialogElement>(null);
-  const [conf, setConf] = useState("{}");
+  const given = (dag as WithParams).params;
+  const [params, setParams] = useState<TriggerParams | null | undefined>(given === undefined ? undefined : given ?? null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+
+  useEffect(() => dialog.current?.showModal(), []);
+  useEffect(() => {
+    if (params !== undefined) return;
+    const controller = new AbortController();
+    get<WithParams>(`/api/v2/dags/${encodeURIComponent(dag.dag_id)}/details`, undefined, controller.signal)
+      .then((details) => setParams(details.params ?? null))
+      .catch((failure) => {
+        if (isAbort(failure)) return;
+        setLoadError(`Could not read the DAG's params (${messageOf(failure)}): the conf can be typed as JSON.`);
+        setParams(null);
+      });
+    return () => controller.abort();
+  }, []);
+
+  return (
+    <dialog ref={dialog} class="dialog trigger-dialog" onClose={onClose} aria-labelledby="trigger-title">
+      <h2 id="trigger-title">Trigger {dag.dag_display_name}</h2>
+      {params === undefined ? (
+        <p class="muted">Loading the DAG's params…</p>
+      ) : (
+        <TriggerForm
+          dagId={dag.dag_id}
+          params={params ?? {}}
+          notice={loadError}
+          onCancel={() => dialog.current?.close()}
+          onTriggered={onTriggered}
+        />
+      )}
+    </dialog>
+  );
+}
+
+interface FormProps {
+  dagId: string;
+  params: TriggerParams;
+  notice: string | null;
+  onCancel: () => void;
+  onTriggered: (run: DagRun) => void;
+}
+
+function TriggerForm({ dagId, params, notice, onCancel, onTriggered }: FormProps) {
+  const form = useConfForm(params);
+  const hasParams = form.fields.length > 0;
+  const [advanced, setAdvanced] = useState(false);
+  const [options, setOptions] = useState<RunOptionValues>({ logicalDate: "", runId: "", note: "" });
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  useEffect(() => dialog.current?.showModal(), []);
+  const problem = (): string | null => {
+    if (!hasParams) {
+      try {
+        parseConf(form.jsonText);
+      } catch (failure) {
+        return messageOf(failure);
+      }
+    }
+    if (form.jsonError) return form.jsonError;
+    if (form.invalidFields > 0) {
+      form.showAllErrors();
+      const count = form.invalidFields;
+      return `${count} param${count === 1 ? " needs" : "s need"} a valid value: see the field${count === 1 ? "" : "s"} marked below.`;
+    }
+    if (options.logicalDate && !isoFromLocal(options.logicalDate)) return "The logical date is not a valid date and time.";
+    return null;
+  };
 
   const submit = async (event: Event) => {
     event.preventDefault();
-    setError(null);
+    const found = problem();
+    setError(found);
+    if (found) return;
     setBusy(true);
     try {
-      onTriggered(await triggerRun(dag.dag_id, parseConf(conf)));
+      const run = await request<DagRun>("POST", `/api/v2/dags/${encodeURIComponent(dagId)}/dagRuns`, {
+        body: {
+          logical_date: options.logicalDate ? isoFromLocal(options.logicalDate) : null,
+          conf: hasParams ? form.conf : parseConf(form.jsonText),
+          dag_run_id: options.runId.trim() || undefined,
+          note: options.note.trim() || undefined,
+        },
+      });
+      onTriggered(run);
     } catch (failure) {
       setError(messageOf(failure));
       setBusy(false);
     }
   };
 
+  const jsonShown = !hasParams || advanced;
   return (
-    <dialog ref={dialog} class="dialog" onClose={onClose} aria-labelledby="trigger-title">
-      <form onSubmit={submit}>
-        <h2 id="trigger-title">Trigger {dag.dag_display_name}</h2>
-        <label for="trigger-conf">Configuration (JSON)</label>
-        <textarea
-          id="trigger-conf"
-          rows={8}
-          spellcheck={false}
-          value={conf}
-          onInput={(event) => setConf(event.currentTarget.value)}
-        />
-        {error && (
-          <p class="form-error" role="alert">
-            {error}
-          </p>
-        )}
-        <div class="dialog-actions">
-          <button type="button" onClick={() => dialog.current?.close()}>
-            Cancel
-          </button>
-          <button type="submit" class="primary" disabled={busy}>
-            Trigger
-          </button>
-        </div>
-      </form>
-    </dialog>
+    <form onSubmit={submit} noValidate>
+      {notice && <p class="muted">{notice}</p>}
+      {hasParams && <ParamSections fields={form.fields} onChange={form.setDraft} />}
+      {hasParams && (
+        <label class="param-check trigger-advanced">
+          <input type="checkbox" checked={advanced} onChange={(event) => setAdvanced(event.currentTarget.checked)} />
+          <span>Advanced: conf as JSON</span>
+        </label>
+      )}
+      {jsonShown && (
+        <>
+          <label for="trigger-conf">Configuration (JSON)</label>
+          <textarea
+            id="trigger-conf"
+            rows={8}
+            spellcheck={false}
+            value={form.jsonText}
+            aria-invalid={hasParams && form.jsonError ? true : undefined}
+            aria-describedby={hasParams && form.jsonError ? "trigger-conf-error" : undefined}
+            onInput={(event) => form.setJson(event.currentTarget.value)}
+          />
+          {hasParams && form.jsonError && (
+            <p class="param-error" id="trigger-conf-error">
+              {form.jsonError}
+            </p>
+          )}
+        </>
+      )}
+      <RunOptions values={options} onChange={setOptions} />
+      {error && (
+        <p class="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      <div class="dialog-actions">
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" class="primary" disabled={busy}>
+          Trigger
+        </button>
+      </div>
+    </form>
   );
 }
