@@ -98,3 +98,10 @@ def test_official_client_reads_versions(
         with pytest.raises(af.ApiException) as missing:
             api.get_dag_version("report", 5)
         assert missing.value.status == 404
+
+
+def test_numbers_beyond_the_database_are_refused(versions: Path, client_as: Client) -> None:
+    client = client_as("viewer")
+    huge = 2**64
+    assert client.get(f"/api/v2/dags/report/dagVersions/{huge}").status_code == 422
+    assert client.get(f"/api/v2/dags/report/dagVersions?version_number={huge}").status_code == 422

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from slipstream.api.deps import ReadSession
 from slipstream.api.errors import documented
 from slipstream.api.pagination import LimitParam, OffsetParam, OrderByParam, page_of
+from slipstream.api.params import IntPath, IntQuery
 from slipstream.api.routes.dags import require_dag
 from slipstream.api.schemas.dag_versions import DagVersionResponse
 from slipstream.api.security import requires
@@ -25,7 +26,9 @@ class DAGVersionCollectionResponse(BaseModel):
 
 
 @router.get("/dags/{dag_id}/dagVersions/{version_number}", responses=documented(404))
-def get_dag_version(dag_id: str, version_number: int, session: ReadSession) -> DagVersionResponse:
+def get_dag_version(
+    dag_id: str, version_number: IntPath, session: ReadSession
+) -> DagVersionResponse:
     """One version of a DAG."""
     found, _ = dag_versions.find_versions(
         session, dag_id, Page(limit=1), version_number=version_number
@@ -45,7 +48,7 @@ def get_dag_versions(
     session: ReadSession,
     limit: LimitParam = None,
     offset: OffsetParam = 0,
-    version_number: int | None = None,
+    version_number: IntQuery = None,
     bundle_name: str | None = None,
     bundle_version: str | None = None,
     order_by: OrderByParam = None,
