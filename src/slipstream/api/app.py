@@ -44,7 +44,7 @@ ROUTE_MODULES = (
 # UI has private endpoints there): shapes made for one screen, such as the grid of runs by tasks
 # in one request. Not part of Airflow's stable API; they may change with the UI.
 UI_PREFIX = "/ui"
-UI_ROUTE_MODULES = ("ui_grid", "ui_structure", "ui_users")
+UI_ROUTE_MODULES = ("ui_grid", "ui_runs", "ui_structure", "ui_users")
 
 # Served without a token (health checks, version probes).
 PUBLIC_MODULES = frozenset({"monitor", "version"})
