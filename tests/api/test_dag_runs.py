@@ -337,6 +337,10 @@ def test_trigger_refuses_taken_ids_unknown_dags_and_bad_bodies(
     assert half.status_code == 422
     partitioned = admin.post(runs_url(), json={"partition_key": "p1"})
     assert partitioned.status_code == 400 and "partition" in partitioned.json()["detail"]
+    for bad_id in ("a/b", "has space", "q?x"):
+        refused = admin.post(runs_url(), json={"dag_run_id": bad_id})
+        assert refused.status_code == 400, bad_id
+        assert "allowed_run_id_pattern" in refused.json()["detail"]
     assert client_as("viewer").post(runs_url(), json={}).status_code == 403
     assert len(runs.runs("etl")) == 3
 

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from slipstream.cli.scheduler_cmd import scheduler, trigger
+from slipstream.config import reset_config_cache
 from slipstream.db.engine import Database
 from slipstream.sdk import DAG, Param
 from slipstream.sdk.operators.empty import EmptyOperator
@@ -69,6 +70,22 @@ def test_trigger_with_invalid_conf_names_the_param(home_db: Database) -> None:
     result = CliRunner().invoke(trigger, ["cli_dag", "--conf", '{"size": "big"}'])
     assert result.exit_code == 1
     assert "size" in result.output
+
+
+def test_trigger_refuses_a_run_id_outside_the_allowed_pattern(
+    home_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_dag(home_db)
+    result = CliRunner().invoke(trigger, ["cli_dag", "--run-id", "nightly/1"])
+    assert result.exit_code == 1
+    assert "'nightly/1'" in result.output and "allowed_run_id_pattern" in result.output
+    monkeypatch.setenv("SLIPSTREAM__SCHEDULER__ALLOWED_RUN_ID_PATTERN", r"^nightly/\d+$")
+    reset_config_cache()
+    try:
+        allowed = CliRunner().invoke(trigger, ["cli_dag", "--run-id", "nightly/1"])
+    finally:
+        reset_config_cache()
+    assert allowed.exit_code == 0, allowed.output
 
 
 def test_trigger_of_an_unknown_dag(home_db: Database) -> None:

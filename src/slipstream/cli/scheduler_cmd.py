@@ -62,7 +62,7 @@ def trigger(
     import datetime as dt
 
     from slipstream.config import get_config
-    from slipstream.core.exceptions import DagNotFound, ParamValidationError
+    from slipstream.core.exceptions import DagNotFound, InvalidRunIdError, ParamValidationError
     from slipstream.db.store import runs
     from slipstream.scheduler.wakeup import wake_schedulers
     from slipstream.sdk.operators.trigger_dagrun import DagRunAlreadyExists
@@ -81,7 +81,7 @@ def trigger(
     try:
         row = db.run_write(create)
         wake_schedulers(db)  # start it now, not at the scheduler's next idle look
-    except (DagNotFound, ParamValidationError, DagRunAlreadyExists) as err:
+    except (DagNotFound, ParamValidationError, InvalidRunIdError, DagRunAlreadyExists) as err:
         raise click.ClickException(str(err)) from None
     finally:
         db.dispose()

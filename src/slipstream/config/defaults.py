@@ -303,6 +303,14 @@ _opt(
 # [scheduler]
 _opt(
     "scheduler",
+    "allowed_run_id_pattern",
+    "string",
+    r"^[A-Za-z0-9_.~:+-]+$",
+    "A run id users give (trigger, API, TriggerDagRunOperator) must match this regular "
+    "expression; the default keeps ids usable in URLs and file paths.",
+)
+_opt(
+    "scheduler",
     "scheduler_heartbeat_sec",
     "integer",
     "5",

@@ -79,6 +79,12 @@ class ParamValidationError(AirflowException):
     """A param's value does not match its schema."""
 
 
+class InvalidRunIdError(AirflowException, ValueError):
+    """A run id given by a user does not match `[scheduler] allowed_run_id_pattern`."""
+
+    status_code = 400
+
+
 class DagNotFound(AirflowException):
     status_code = 404
 

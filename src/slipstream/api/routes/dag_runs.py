@@ -49,7 +49,7 @@ from slipstream.api.schemas.dag_runs import (
     TriggerDAGRunPostBody,
 )
 from slipstream.api.security import DagReader, DagUser
-from slipstream.core.exceptions import DagNotFound, ParamValidationError
+from slipstream.core.exceptions import DagNotFound, InvalidRunIdError, ParamValidationError
 from slipstream.core.run_types import DagRunType
 from slipstream.core.states import DagRunState
 from slipstream.db.models import DagRun
@@ -289,7 +289,7 @@ def trigger_dag_run(
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, f"DAG '{dag_id}' has no parsed structure to run yet"
         ) from None
-    except ParamValidationError as err:
+    except (ParamValidationError, InvalidRunIdError) as err:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(err)) from None
     except DagRunAlreadyExists as err:
         raise HTTPException(status.HTTP_409_CONFLICT, str(err)) from None

@@ -210,14 +210,17 @@ def trigger_manual_run(
     """Create the queued manual run `request` describes, with one TI per task of the DAG's
     newest version.
 
-    `conf` is validated against the DAG's params (`ParamValidationError` names the param).
-    Raises `DagNotFound` for a DAG with no stored structure and `DagRunAlreadyExists` when the
-    run id or the logical date is taken.
+    `conf` is validated against the DAG's params (`ParamValidationError` names the param), a
+    run id given against `[scheduler] allowed_run_id_pattern` (`InvalidRunIdError`). Raises
+    `DagNotFound` for a DAG with no stored structure and `DagRunAlreadyExists` when the run id
+    or the logical date is taken.
     """
     from slipstream.core.exceptions import DagNotFound
     from slipstream.db.store.serialized_dags import latest_serialized_dag
     from slipstream.sdk.params import validate_conf
 
+    if request.run_id is not None:
+        check_run_id(request.run_id)
     found = latest_serialized_dag(session, dag_id)
     if found is None:
         raise DagNotFound(f"Dag id {dag_id} not found: it cannot be triggered")
@@ -226,6 +229,22 @@ def trigger_manual_run(
     new = _manual_run(dag, request, now)
     _refuse_duplicate(session, dag_id, new)
     return create_run(session, dag, serialized_id, new, now=now)
+
+
+def check_run_id(run_id: str) -> None:
+    """Refuse a user's run id that `[scheduler] allowed_run_id_pattern` does not match: ids
+    appear in URLs, log paths and shells, so by default only letters, digits and `_.~:+-`."""
+    import re
+
+    from slipstream.config import get_config
+    from slipstream.core.exceptions import InvalidRunIdError
+
+    pattern = get_config().get("scheduler", "allowed_run_id_pattern")
+    if not re.match(pattern, run_id):
+        raise InvalidRunIdError(
+            f"The run id {run_id!r} does not match [scheduler] allowed_run_id_pattern "
+            f"{pattern!r}: use letters, digits and _ . ~ : + - only"
+        )
 
 
 def _manual_run(dag: SerializedDAG, request: ManualTrigger, now: dt.datetime) -> NewRun:
