@@ -53,11 +53,13 @@ run: $(STAMP) ui
 	SLIPSTREAM__CORE__LOAD_EXAMPLES=True SLIPSTREAM__CORE__DAGS_ARE_PAUSED_AT_CREATION=False \
 		$(BIN)/slipstream standalone
 
+# The suite runs on every core (at most 4) with pytest-xdist; the tests of one file stay in one
+# worker, as they share module-scoped servers.
 test: $(STAMP) deps ui
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --maxprocesses 4 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
