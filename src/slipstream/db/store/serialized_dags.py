@@ -3,7 +3,8 @@
 A version row is immutable once written: the DAG processor adds a new one (version number + 1)
 only when a DAG's `dag_hash` changes, and a run keeps pointing at the version it started with.
 Because rows never change, `serialized_dag_by_id` keeps the deserialized DAGs it has read in a
-small per-engine cache (a scheduler asks for the same few versions over and over), and
+per-engine cache bounded by their tasks in all (a scheduler asks for the versions of every
+running run over and over: a thousand small DAGs fit, a few huge ones do not crowd it), and
 `latest_summaries` keeps the few facts a DAG listing shows of each version (display name, kind
 of schedule, task limits) in another, so listing a thousand DAGs never deserializes them all.
 """
@@ -14,7 +15,7 @@ import datetime as dt
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
 
 __all__ = [
-    "CACHE_SIZE",
+    "CACHE_TASKS",
     "DagVersion",
     "RunVersion",
     "StoredVersion",
@@ -47,7 +48,8 @@ __all__ = [
     "versions_by_id",
 ]
 
-CACHE_SIZE = 256
+CACHE_TASKS = 50_000
+"""The deserialized DAGs kept hold this many tasks in all (about 1 KB each)."""
 SUMMARY_CACHE_SIZE = 8192
 
 
@@ -334,24 +336,35 @@ V = TypeVar("V")
 
 
 class _LruCache(Generic[V]):
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[int, V] = OrderedDict()
+    """Least recently used values first out, once their weights (1 each unless `weigh` says
+    otherwise) exceed `capacity`; the newest value stays, however heavy."""
+
+    def __init__(self, capacity: int, weigh: Callable[[V], int] = lambda _: 1) -> None:
+        self.capacity = capacity
+        self._weigh = weigh
+        self._items: OrderedDict[int, tuple[V, int]] = OrderedDict()
+        self._weight = 0
         self._lock = threading.Lock()
 
     def get(self, key: int) -> V | None:
         with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
+            found = self._items.get(key)
+            if found is None:
+                return None
+            self._items.move_to_end(key)
+            return found[0]
 
     def put(self, key: int, value: V) -> None:
+        weight = max(1, self._weigh(value))
         with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._weight -= old[1]
+            self._items[key] = (value, weight)
+            self._weight += weight
+            while self._weight > self.capacity and len(self._items) > 1:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self._weight -= dropped
 
 
 # Version ids are only unique within one database: one cache per connection pool (an engine and
@@ -364,22 +377,29 @@ _CACHES_LOCK = threading.Lock()
 
 
 def _cache_for(session: Session) -> _LruCache[SerializedDAG]:
-    return _pool_cache(_CACHES, session, CACHE_SIZE)
+    return _pool_cache(_CACHES, session, lambda: _LruCache(CACHE_TASKS, _task_count))
+
+
+def _task_count(dag: SerializedDAG) -> int:
+    return len(dag.task_dict) + 1
 
 
 def _summary_cache_for(session: Session) -> _LruCache[VersionSummary]:
-    return _pool_cache(_SUMMARY_CACHES, session, SUMMARY_CACHE_SIZE)
+    return _pool_cache(_SUMMARY_CACHES, session, lambda: _LruCache(SUMMARY_CACHE_SIZE))
 
 
 def _pool_cache(
-    caches: weakref.WeakKeyDictionary[Any, _LruCache[V]], session: Session, size: int
+    caches: weakref.WeakKeyDictionary[Any, _LruCache[V]],
+    session: Session,
+    new: Callable[[], _LruCache[V]],
 ) -> _LruCache[V]:
-    """The cache of `caches` for the session's connection pool (created when first asked)."""
+    """The cache of `caches` for the session's connection pool (made by `new` when first
+    asked)."""
     key = session.get_bind().engine.pool
     with _CACHES_LOCK:
         cache = caches.get(key)
         if cache is None:
-            cache = caches[key] = _LruCache(size)
+            cache = caches[key] = new()
         return cache
 
 
