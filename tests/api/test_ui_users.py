@@ -5,10 +5,13 @@ deactivated users refused at once."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from fastapi import HTTPException
 from fastapi.testclient import TestClient
 
 from slipstream.db.engine import Database
@@ -218,3 +221,49 @@ def test_the_openapi_document_describes_the_errors(anonymous_client: TestClient)
     assert {"409", "401", "403", "422"} <= set(paths["/ui/users"]["post"]["responses"])
     assert {"404", "409"} <= set(paths["/ui/users/{username}"]["delete"]["responses"])
     assert {"400", "404", "409", "422"} <= set(paths["/ui/users/{username}"]["patch"]["responses"])
+
+
+@pytest.mark.integration
+def test_two_admins_demoting_each_other_at_once_leave_one_on_postgres(pg_db: Database) -> None:
+    """The check and the change of one request lock the admins' rows: a second request changing
+    another admin waits for the first to commit, then finds only one admin left and is refused."""
+    from sqlalchemy import text
+
+    from slipstream.api.routes.ui_users import _keep_an_admin
+    from slipstream.db.store import users as store
+
+    with pg_db.begin() as session:
+        ada = store.create_user(session, "ada", role="admin", password_hash="x")
+        bob = store.create_user(session, "bob", role="admin", password_hash="x")
+
+    outcome: dict[str, Any] = {}
+
+    def demote_bob() -> None:
+        try:
+            with pg_db.begin() as session:
+                _keep_an_admin(session, bob, "Demoting bob")
+                store.update_user(session, "bob", role="op")
+            outcome["bob"] = "demoted"
+        except HTTPException as err:
+            outcome["bob"] = err.status_code
+
+    with pg_db.begin() as first:
+        _keep_an_admin(first, ada, "Demoting ada")
+        store.update_user(first, "ada", role="op")
+        other = threading.Thread(target=demote_bob)
+        other.start()
+        # Bob's check waits on the rows this transaction locked (bounded, no sleep).
+        with pg_db.session() as watcher:
+            waiting = text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND query LIKE 'SELECT%FOR UPDATE%'"
+            )
+            deadline = time.monotonic() + 10
+            while not watcher.execute(waiting).scalar() and time.monotonic() < deadline:
+                watcher.rollback()
+            assert watcher.execute(waiting).scalar() == 1, "bob's check did not wait for the lock"
+    other.join(timeout=10)
+
+    assert outcome == {"bob": 409}
+    with pg_db.session() as session:
+        assert store.lock_active_admins(session) == ["bob"]

@@ -172,11 +172,14 @@ def test_admin_manages_a_connection_whose_password_is_never_shown(
     patched = api_get(server, "/api/v2/eventLogs?event=patch_connection")["event_logs"][-1]
     assert json.loads(patched["extra"])["update_mask"] == ["host"]
 
-    # Testing is disabled by default: the API's refusal is shown.
-    row.get_by_role("button", name="Test ui_pg").click()
+    # Testing is disabled by default: the API's refusal is shown once, then no Test button.
+    with page.expect_request(re.compile(r"/api/v2/connections/test$")) as tested:
+        row.get_by_role("button", name="Test ui_pg").click()
+    assert tested.value.post_data_json == {"connection_id": "ui_pg", "conn_type": "postgres"}
     expect(
         page.get_by_role("alert").filter(has_text="Testing connections is disabled")
     ).to_be_visible()
+    expect(row.get_by_role("button", name="Test ui_pg")).to_have_count(0)
 
     row.get_by_role("button", name="Delete ui_pg").click()
     page.get_by_role("dialog", name="Delete connection").get_by_role(
@@ -263,6 +266,7 @@ def test_admin_manages_users_and_the_audit_log_shows_it(
 
     carol.get_by_role("button", name="Reset password of carol").click()
     reset = page.get_by_role("dialog", name="Reset the password of carol")
+    expect(reset).to_contain_text("stay valid until their token expires")
     reset.get_by_label("Password", exact=True).fill("short")
     reset.get_by_label("Confirm password").fill("short")
     reset.get_by_role("button", name="Reset password").click()
@@ -332,3 +336,29 @@ def test_a_viewer_sees_pools_read_only_and_no_variables_or_connections(
         "Forbidden: role 'viewer' may not GET variable resources"
     )
     expect(page.get_by_role("button", name="+ Add variable")).to_have_count(0)
+
+
+def test_an_admin_who_demotes_themself_is_logged_out(
+    new_page: Callable[[], Page], server: LiveApi
+) -> None:
+    api(
+        server,
+        "POST",
+        "/ui/users",
+        json={"username": "dora", "role": "admin", "password": "dora-pw-123"},
+    )
+    page = new_page()
+    page.goto(server.url + "/users")
+    fill_login_form(page, "dora", "dora-pw-123")
+    dora = page.locator("tr[data-username='dora']")
+    dora.get_by_role("button", name="Change role of dora").click()
+    role = page.get_by_role("dialog", name="Change the role of dora")
+    expect(role).to_contain_text("you will be logged out")
+    role.get_by_label("Role").select_option("viewer")
+    role.get_by_role("button", name="Save").click()
+    told = page.get_by_role("dialog", name="Your role changed")
+    expect(told).to_contain_text("You are now viewer")
+    told.get_by_role("button", name="Log in again").click()
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
+    fill_login_form(page, "dora", "dora-pw-123")
+    expect(page.locator(".user")).to_have_attribute("data-role", "viewer")

@@ -256,3 +256,42 @@ def test_screenshot_of_the_dags_page(page: Any, login: Login, tmp_path: Path) ->
         target = DOCS / "ui-dags.png"
     page.screenshot(path=str(target))
     assert target.stat().st_size > 10_000
+
+
+def test_an_answer_read_before_a_change_never_lands(
+    page: Any, login: Login, server: LiveApi
+) -> None:
+    """A refresh under way when the user pauses a DAG is dropped (aborted), not shown after the
+    change: the switch never flips back to what that older answer says."""
+    login(page, "user")
+    page.goto(server.url + "/dags/gen_12")
+    switch = page.get_by_role("switch", name="Pause gen_12")
+    expect(switch).to_be_checked()
+
+    details = re.compile(r"/api/v2/dags/gen_12/details$")
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:
+        held.append(route)  # never answered: the refresh hangs
+
+    page.route(details, hold)
+    with page.expect_request(details):
+        pass  # the page's next refresh, within its 3 s interval
+    for _ in range(100):  # its route reaches `hold` at the next exchange with the browser
+        if held:
+            break
+        page.evaluate("0")
+    assert len(held) == 1
+    stale = held[0]
+    with page.expect_event("requestfailed", lambda failed: failed == stale.request, timeout=10_000):
+        switch.click()
+    page.unroute(details)
+    unpause = page.get_by_role("switch", name="Unpause gen_12")
+    expect(unpause).not_to_be_checked()
+    assert api_get(server, "/api/v2/dags/gen_12")["is_paused"] is True
+    # A later refresh agrees; then back to unpaused for the other tests.
+    with page.expect_response(details):
+        pass
+    expect(unpause).not_to_be_checked()
+    unpause.click()
+    expect(page.get_by_role("switch", name="Pause gen_12")).to_be_checked()

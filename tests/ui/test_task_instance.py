@@ -106,7 +106,7 @@ def ti_url(server: LiveApi, dag_id: str, run_id: str, task_id: str, query: str =
 
 
 def state_badge(page: Any) -> Any:
-    return page.locator(".page-title .ti-state")
+    return page.locator(".page-title .state-badge")
 
 
 def log_panel(page: Any) -> Any:

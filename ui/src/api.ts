@@ -18,6 +18,8 @@ interface Options {
   query?: Query;
   body?: unknown;
   signal?: AbortSignal;
+  /** What to ask for: JSON (the default, parsed) or plain text (returned as a string). */
+  accept?: "json" | "text";
 }
 
 let whenUnauthorized: () => void = () => {};
@@ -25,6 +27,11 @@ let whenUnauthorized: () => void = () => {};
 /** What to do when the server answers 401 to a logged-in request. */
 export function onUnauthorized(handler: () => void): void {
   whenUnauthorized = handler;
+}
+
+/** Ends the session as a 401 would: back to the login page (e.g. once one's own role changed). */
+export function endSession(): void {
+  whenUnauthorized();
 }
 
 export function queryString(query: Query | undefined): string {
@@ -38,8 +45,14 @@ export function queryString(query: Query | undefined): string {
   return text ? `?${text}` : "";
 }
 
+/**
+ * Sends a request and returns its answer (JSON parsed, or the text with `accept: "text"`). An
+ * error answer throws an ApiError with the server's message; once `signal` is aborted the call
+ * throws an abort error even if the answer has arrived, so an unwanted answer never lands.
+ */
 export async function request<T>(method: string, path: string, options: Options = {}): Promise<T> {
-  const headers: Record<string, string> = { Accept: "application/json" };
+  const text = options.accept === "text";
+  const headers: Record<string, string> = { Accept: text ? "text/plain" : "application/json" };
   const token = currentToken();
   if (token) headers.Authorization = `Bearer ${token}`;
   let body: string | undefined;
@@ -54,9 +67,14 @@ export async function request<T>(method: string, path: string, options: Options 
     signal: options.signal,
   });
   if (response.status === 401 && token) whenUnauthorized();
-  if (!response.ok) throw new ApiError(response.status, await errorMessage(response));
-  if (response.status === 204) return undefined as T;
-  return (await response.json()) as T;
+  if (!response.ok) {
+    const message = await errorMessage(response);
+    options.signal?.throwIfAborted();
+    throw new ApiError(response.status, message);
+  }
+  const answer = response.status === 204 ? undefined : text ? await response.text() : await response.json();
+  options.signal?.throwIfAborted();
+  return answer as T;
 }
 
 export const get = <T>(path: string, query?: Query, signal?: AbortSignal) =>

@@ -2,9 +2,10 @@
 // params (each field checked against its JSON schema before sending), an optional run id and
 // note, and the whole conf as JSON under "Advanced". A DAG without params gets the JSON only.
 // The server validates the conf again; its message shows in the dialog when it refuses.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { get, isAbort, messageOf, request } from "../api";
 import type { Dag, DagRun } from "../types";
+import { DialogForm, DialogFrame } from "./Dialog";
 import { ParamSections } from "./trigger/ParamSections";
 import { isoFromLocal, type TriggerParams } from "./trigger/params";
 import { RunOptions, type RunOptionValues } from "./trigger/RunOptions";
@@ -21,12 +22,10 @@ interface Props {
 type WithParams = Dag & { params?: TriggerParams | null };
 
 export function TriggerDialog({ dag, onClose, onTriggered }: Props) {
-  const dialog = useRef<HTMLDialogElement>(null);
   const given = (dag as WithParams).params;
   const [params, setParams] = useState<TriggerParams | null | undefined>(given === undefined ? undefined : given ?? null);
   const [loadError, setLoadError] = useState<string | null>(null);
 
-  useEffect(() => dialog.current?.showModal(), []);
   useEffect(() => {
     if (params !== undefined) return;
     const controller = new AbortController();
@@ -41,20 +40,15 @@ export function TriggerDialog({ dag, onClose, onTriggered }: Props) {
   }, []);
 
   return (
-    <dialog ref={dialog} class="dialog trigger-dialog" onClose={onClose} aria-labelledby="trigger-title">
-      <h2 id="trigger-title">Trigger {dag.dag_display_name}</h2>
+    <DialogFrame title={`Trigger ${dag.dag_display_name}`} class="trigger-dialog" onClose={onClose}>
       {params === undefined ? (
-        <p class="muted">Loading the DAG's params…</p>
+        <DialogForm submitLabel="Trigger" submitDisabled onSubmit={async () => {}}>
+          <p class="muted">Loading the DAG's params…</p>
+        </DialogForm>
       ) : (
-        <TriggerForm
-          dagId={dag.dag_id}
-          params={params ?? {}}
-          notice={loadError}
-          onCancel={() => dialog.current?.close()}
-          onTriggered={onTriggered}
-        />
+        <TriggerForm dagId={dag.dag_id} params={params ?? {}} notice={loadError} onTriggered={onTriggered} />
       )}
-    </dialog>
+    </DialogFrame>
   );
 }
 
@@ -62,17 +56,14 @@ interface FormProps {
   dagId: string;
   params: TriggerParams;
   notice: string | null;
-  onCancel: () => void;
   onTriggered: (run: DagRun) => void;
 }
 
-function TriggerForm({ dagId, params, notice, onCancel, onTriggered }: FormProps) {
+function TriggerForm({ dagId, params, notice, onTriggered }: FormProps) {
   const form = useConfForm(params);
   const hasParams = form.fields.length > 0;
   const [advanced, setAdvanced] = useState(false);
   const [options, setOptions] = useState<RunOptionValues>({ logicalDate: "", runId: "", note: "" });
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
 
   const problem = (): string | null => {
     if (!hasParams) {
@@ -92,31 +83,23 @@ function TriggerForm({ dagId, params, notice, onCancel, onTriggered }: FormProps
     return null;
   };
 
-  const submit = async (event: Event) => {
-    event.preventDefault();
+  const submit = async () => {
     const found = problem();
-    setError(found);
-    if (found) return;
-    setBusy(true);
-    try {
-      const run = await request<DagRun>("POST", `/api/v2/dags/${encodeURIComponent(dagId)}/dagRuns`, {
-        body: {
-          logical_date: options.logicalDate ? isoFromLocal(options.logicalDate) : null,
-          conf: hasParams ? form.conf : parseConf(form.jsonText),
-          dag_run_id: options.runId.trim() || undefined,
-          note: options.note.trim() || undefined,
-        },
-      });
-      onTriggered(run);
-    } catch (failure) {
-      setError(messageOf(failure));
-      setBusy(false);
-    }
+    if (found) throw new Error(found);
+    const run = await request<DagRun>("POST", `/api/v2/dags/${encodeURIComponent(dagId)}/dagRuns`, {
+      body: {
+        logical_date: options.logicalDate ? isoFromLocal(options.logicalDate) : null,
+        conf: hasParams ? form.conf : parseConf(form.jsonText),
+        dag_run_id: options.runId.trim() || undefined,
+        note: options.note.trim() || undefined,
+      },
+    });
+    onTriggered(run);
   };
 
   const jsonShown = !hasParams || advanced;
   return (
-    <form onSubmit={submit} noValidate>
+    <DialogForm submitLabel="Trigger" onSubmit={submit} noValidate>
       {notice && <p class="muted">{notice}</p>}
       {hasParams && <ParamSections fields={form.fields} onChange={form.setDraft} />}
       {hasParams && (
@@ -145,19 +128,6 @@ function TriggerForm({ dagId, params, notice, onCancel, onTriggered }: FormProps
         </>
       )}
       <RunOptions values={options} onChange={setOptions} />
-      {error && (
-        <p class="form-error" role="alert">
-          {error}
-        </p>
-      )}
-      <div class="dialog-actions">
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" class="primary" disabled={busy}>
-          Trigger
-        </button>
-      </div>
-    </form>
+    </DialogForm>
   );
 }

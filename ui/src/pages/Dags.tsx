@@ -1,6 +1,6 @@
 // The DAGs page: every DAG with its schedule, recent runs, next run, pause switch and trigger
 // button; search, tag and active/paused filters and pages live in the URL's query string.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { isAbort, messageOf } from "../api";
 import { ImportErrorsBanner } from "../components/ImportErrors";
 import { PAGE_SIZES, Pager } from "../components/Pager";
@@ -66,19 +66,13 @@ export function DagsPage({ session, query }: { session: Session; query: URLSearc
   const [error, setError] = useState<string | null>(null);
   const [triggering, setTriggering] = useState<Dag | null>(null);
 
-  // Changes made on this page since a refresh started: its answer may predate them, so it is
-  // dropped (the refresh that follows each change shows them).
-  const changes = useRef(0);
-
   const refresh = usePolling(async (signal) => {
-    const before = changes.current;
     try {
       const page = await listDags(filters, signal);
       const runs = await recentRuns(
         page.dags.map((dag) => dag.dag_id),
         signal,
       );
-      if (changes.current !== before) return;
       setListing({ key, dags: page.dags, total: page.total_entries, runs });
       setError(null);
     } catch (failure) {
@@ -91,15 +85,15 @@ export function DagsPage({ session, query }: { session: Session; query: URLSearc
     const paused = !dag.is_paused;
     const mark = (value: boolean) =>
       setListing((shown) => shown && { ...shown, dags: shown.dags.map((d) => (d.dag_id === dag.dag_id ? { ...d, is_paused: value } : d)) });
-    changes.current++;
     mark(paused);
+    const change = setPaused(dag.dag_id, paused);
+    refresh(change); // what was read before the change lands never
     try {
-      await setPaused(dag.dag_id, paused);
+      await change;
     } catch (failure) {
       mark(!paused);
       notify(`Could not ${paused ? "pause" : "unpause"} ${dag.dag_id}: ${messageOf(failure)}`, "error");
     }
-    refresh();
   };
 
   const triggered = (run: DagRun) => {

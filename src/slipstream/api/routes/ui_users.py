@@ -110,10 +110,10 @@ def delete_user(username: str, db: Db, user: Admin) -> Response:
 
 
 def _keep_an_admin(session: Session, losing: store.UserEntry, change: str) -> None:
-    """Refuse (409) when `losing` is the last active admin."""
-    if losing.role != "admin" or not losing.active:
-        return
-    if store.count_users(session, role="admin", active=True) <= 1:
+    """Refuse (409) when `losing` is the last active admin. The active admins' rows stay locked
+    until the change commits, so concurrent changes cannot each remove a different last admin."""
+    admins = store.lock_active_admins(session)
+    if losing.username in admins and len(admins) <= 1:
         raise HTTPException(
             status.HTTP_409_CONFLICT,
             f"{change} would leave no active admin: {losing.username!r} is the last one",

@@ -22,6 +22,7 @@ __all__ = [
     "delete_user",
     "get_user",
     "list_users",
+    "lock_active_admins",
     "record_login",
     "set_password_hash",
     "update_user",
@@ -98,6 +99,24 @@ def count_users(session: Session, *, role: str | None = None, active: bool | Non
     if active is not None:
         query = query.where(User.active == active)
     return int(session.scalar(query) or 0)
+
+
+def lock_active_admins(session: Session) -> list[str]:
+    """The usernames of the active admins, their rows locked until the transaction ends.
+
+    A change that may remove an admin checks this list and writes in the same transaction: on
+    PostgreSQL a concurrent change waits for the lock, then reads the admins as they are after
+    the first change committed, so two admins demoting each other cannot leave none. SQLite has
+    no row locks (SQLAlchemy omits `FOR UPDATE` there) and needs none: `Database.begin` starts
+    writes with `BEGIN IMMEDIATE`, one writing transaction at a time.
+    """
+    query = (
+        select(User.username)
+        .where(User.role == "admin", User.active.is_(True))
+        .order_by(User.id)
+        .with_for_update()
+    )
+    return list(session.scalars(query))
 
 
 def delete_user(session: Session, username: str) -> None:

@@ -1,8 +1,10 @@
-// What the admin pages share: a listing refreshed live, form and confirmation dialogs that show
-// the API's error next to the form, the page title, and list filters kept in the query string.
+// What the admin pages share: a listing refreshed live, form and confirmation dialogs (the
+// shared components/Dialog: forms scroll, confirmations are destructive), the page title, and
+// list filters kept in the query string.
 import type { ComponentChildren } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { isAbort, messageOf } from "../../api";
+import { ConfirmDialog as SharedConfirmDialog, Dialog, type DialogProps } from "../../components/Dialog";
 import { PAGE_SIZES } from "../../components/Pager";
 import { usePolling } from "../../polling";
 import { href, navigate } from "../../router";
@@ -51,57 +53,9 @@ export function ErrorBanner({ error }: { error: string | null }) {
   );
 }
 
-interface FormDialogProps {
-  title: string;
-  submitLabel: string;
-  /** Does the change; what it throws is shown in the dialog, which stays open. */
-  onSubmit: () => Promise<void>;
-  onClose: () => void;
-  danger?: boolean;
-  children: ComponentChildren;
-}
-
-/** A modal form: Cancel or Escape closes it; a failed submit shows the API's message. */
-export function FormDialog({ title, submitLabel, onSubmit, onClose, danger = false, children }: FormDialogProps) {
-  const dialog = useRef<HTMLDialogElement>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  useEffect(() => dialog.current?.showModal(), []);
-
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    setError(null);
-    setBusy(true);
-    try {
-      await onSubmit();
-      dialog.current?.close();
-    } catch (failure) {
-      setError(messageOf(failure));
-      setBusy(false);
-    }
-  };
-
-  return (
-    <dialog ref={dialog} class="dialog admin-dialog" onClose={onClose} aria-label={title}>
-      <form onSubmit={submit}>
-        <h2>{title}</h2>
-        {children}
-        {error && (
-          <p class="form-error" role="alert">
-            {error}
-          </p>
-        )}
-        <div class="dialog-actions">
-          <button type="button" onClick={() => dialog.current?.close()}>
-            Cancel
-          </button>
-          <button type="submit" class={danger ? "danger" : "primary"} disabled={busy}>
-            {submitLabel}
-          </button>
-        </div>
-      </form>
-    </dialog>
-  );
+/** A modal form of an admin page (its fields scroll when taller than the window). */
+export function FormDialog(props: Omit<DialogProps, "scroll" | "class">) {
+  return <Dialog {...props} scroll />;
 }
 
 interface ConfirmProps {
@@ -112,11 +66,12 @@ interface ConfirmProps {
   onClose: () => void;
 }
 
-export function ConfirmDialog({ title, message, confirmLabel, onConfirm, onClose }: ConfirmProps) {
+/** Confirms a destructive change (a delete). */
+export function ConfirmDialog({ message, ...rest }: ConfirmProps) {
   return (
-    <FormDialog title={title} submitLabel={confirmLabel} onSubmit={onConfirm} onClose={onClose} danger>
+    <SharedConfirmDialog {...rest} danger>
       <p>{message}</p>
-    </FormDialog>
+    </SharedConfirmDialog>
   );
 }
 

@@ -2,8 +2,13 @@
 // shown (the API answers `***`): the edit form's password field starts blank and a blank field
 // keeps the stored password. Secret fields of the extra arrive masked and, sent back unchanged,
 // keep their stored values.
+//
+// Testing sends only the connection's id and type: the server tests the stored connection (its
+// real secrets), never the masked values the page holds. The server refuses (403) unless
+// `[core] test_connection` is enabled; after its first refusal the Test buttons are gone until the
+// page is loaded again.
 import { useState } from "preact/hooks";
-import { get, messageOf, request } from "../../api";
+import { ApiError, get, messageOf, request } from "../../api";
 import { Pager } from "../../components/Pager";
 import { notify } from "../../notices";
 import { may } from "../../permissions";
@@ -35,6 +40,7 @@ export function ConnectionsPage({ session }: { session: Session }) {
   const key = listFiltersHref(PATH, filters);
   const canChange = may(session.role, "change", "connection");
   const [editing, setEditing] = useState<Editing | null>(null);
+  const [canTest, setCanTest] = useState(!testingRefused);
   const listing = useListing(
     (signal) =>
       get<ConnectionCollection>(
@@ -94,6 +100,14 @@ export function ConnectionsPage({ session }: { session: Session }) {
                   key={connection.connection_id}
                   connection={connection}
                   canChange={canChange}
+                  onTest={
+                    canTest
+                      ? () =>
+                          void testConnection(connection).then((refused) => {
+                            if (refused) setCanTest(false);
+                          })
+                      : undefined
+                  }
                   onEdit={() => setEditing({ kind: "edit", connection })}
                   onDelete={() => setEditing({ kind: "delete", connection })}
                 />
@@ -140,11 +154,13 @@ export function ConnectionsPage({ session }: { session: Session }) {
 interface RowProps {
   connection: Connection;
   canChange: boolean;
+  /** Absent when the server refuses to test connections. */
+  onTest?: () => void;
   onEdit: () => void;
   onDelete: () => void;
 }
 
-function ConnectionRow({ connection, canChange, onEdit, onDelete }: RowProps) {
+function ConnectionRow({ connection, canChange, onTest, onEdit, onDelete }: RowProps) {
   const id = connection.connection_id;
   return (
     <tr data-connection-id={id}>
@@ -161,9 +177,11 @@ function ConnectionRow({ connection, canChange, onEdit, onDelete }: RowProps) {
       </td>
       {canChange && (
         <td class="actions">
-          <button type="button" aria-label={`Test ${id}`} onClick={() => void testConnection(connection)}>
-            Test
-          </button>
+          {onTest && (
+            <button type="button" aria-label={`Test ${id}`} onClick={onTest}>
+              Test
+            </button>
+          )}
           <button type="button" aria-label={`Edit ${id}`} onClick={onEdit}>
             Edit
           </button>
@@ -176,14 +194,25 @@ function ConnectionRow({ connection, canChange, onEdit, onDelete }: RowProps) {
   );
 }
 
-/** Asks the API to test a connection; its answer (or its refusal, e.g. testing disabled) is shown. */
-async function testConnection(connection: Connection): Promise<void> {
-  const { password: _password, ...fields } = connection;
+/** Set once the server refused to test connections (testing is disabled): for the page's life. */
+let testingRefused = false;
+
+/**
+ * Asks the API to test the stored connection and shows its answer. Only the id and type are sent:
+ * the server fills in the stored fields, secrets included. Resolves to true when the server
+ * refuses testing altogether (403), which is then said once.
+ */
+async function testConnection(connection: Connection): Promise<boolean> {
+  const body = { connection_id: connection.connection_id, conn_type: connection.conn_type };
   try {
-    const result = await request<{ status: boolean; message: string }>("POST", `${URL}/test`, { body: fields });
+    const result = await request<{ status: boolean; message: string }>("POST", `${URL}/test`, { body });
     notify(`Test of ${connection.connection_id}: ${result.message}`, result.status ? "info" : "error");
+    return false;
   } catch (failure) {
+    const refused = failure instanceof ApiError && failure.status === 403;
+    if (refused) testingRefused = true;
     notify(`Cannot test ${connection.connection_id}: ${messageOf(failure)}`, "error");
+    return refused;
   }
 }
 

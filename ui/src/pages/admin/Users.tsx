@@ -1,12 +1,15 @@
 // The users page (admins): every user with role, state and last login; create a user with a
 // password typed twice, change a role, reset a password, deactivate, delete. The API refuses
 // deleting or deactivating yourself and leaving no active admin; the UI offers neither on your
-// own row, and shows the API's message for the rest.
+// own row, and shows the API's message for the rest. Changing your own role ends your session
+// (after saying so): the UI's role comes from the token, the server's from the user.
 import { useState } from "preact/hooks";
-import { get, request } from "../../api";
+import { endSession, get, request } from "../../api";
+import { Dialog } from "../../components/Dialog";
 import { dateTime, fromNow } from "../../format";
 import { notify } from "../../notices";
 import { may } from "../../permissions";
+import { navigate } from "../../router";
 import type { Session } from "../../session";
 import { ConfirmDialog, ErrorBanner, Field, FormDialog, PageTitle, useListing } from "./AdminKit";
 import { MIN_PASSWORD_LENGTH, ROLE_NAMES, type RoleName, type User, type UserCollection } from "./adminTypes";
@@ -23,6 +26,7 @@ type Editing =
 export function UsersPage({ session }: { session: Session }) {
   const canChange = may(session.role, "change", "user");
   const [editing, setEditing] = useState<Editing | null>(null);
+  const [ownNewRole, setOwnNewRole] = useState<RoleName | null>(null);
   const listing = useListing((signal) => get<UserCollection>(URL, undefined, signal), "users");
   const close = () => setEditing(null);
   const done = (text: string) => {
@@ -120,7 +124,16 @@ export function UsersPage({ session }: { session: Session }) {
       )}
       {!data && !listing.error && <p class="muted">Loading…</p>}
       {editing?.kind === "create" && <CreateUserForm onClose={close} onSaved={done} />}
-      {editing?.kind === "role" && <RoleForm user={editing.user} onClose={close} onSaved={done} />}
+      {editing?.kind === "role" && (
+        <RoleForm
+          user={editing.user}
+          onClose={close}
+          onSaved={done}
+          onOwnRoleChanged={setOwnNewRole}
+          isMe={editing.user.username === session.username}
+        />
+      )}
+      {ownNewRole && <OwnRoleChanged role={ownNewRole} />}
       {editing?.kind === "password" && <PasswordForm user={editing.user} onClose={close} onSaved={done} />}
       {editing?.kind === "delete" && (
         <ConfirmDialog
@@ -225,17 +238,40 @@ function CreateUserForm({ onClose, onSaved }: FormProps) {
   );
 }
 
-function RoleForm({ user, onClose, onSaved }: FormProps & { user: User }) {
+interface RoleFormProps extends FormProps {
+  user: User;
+  isMe: boolean;
+  onOwnRoleChanged: (role: RoleName) => void;
+}
+
+function RoleForm({ user, isMe, onClose, onSaved, onOwnRoleChanged }: RoleFormProps) {
   const [role, setRole] = useState<RoleName>(user.role);
   const save = async () => {
     if (role === user.role) return;
     await request("PATCH", userUrl(user.username), { body: { role } });
-    onSaved(`${user.username} is now ${role}`);
+    if (isMe) onOwnRoleChanged(role);
+    else onSaved(`${user.username} is now ${role}`);
   };
   return (
     <FormDialog title={`Change the role of ${user.username}`} submitLabel="Save" onSubmit={save} onClose={onClose}>
       <RoleSelect value={role} onChange={setRole} />
+      {isMe && <p class="muted">This is your own user: you will be logged out to log in again with the new role.</p>}
     </FormDialog>
+  );
+}
+
+/** Says one's own role changed, then (however the dialog closes) ends the session. */
+function OwnRoleChanged({ role }: { role: RoleName }) {
+  const logOut = () => {
+    navigate("/");
+    endSession();
+  };
+  return (
+    <Dialog title="Your role changed" submitLabel="Log in again" onSubmit={async () => {}} onClose={logOut}>
+      <p>
+        You are now <strong>{role}</strong>. Log in again to use the pages and actions of that role.
+      </p>
+    </Dialog>
   );
 }
 
@@ -248,6 +284,10 @@ function PasswordForm({ user, onClose, onSaved }: FormProps & { user: User }) {
   };
   return (
     <FormDialog title={`Reset the password of ${user.username}`} submitLabel="Reset password" onSubmit={save} onClose={onClose}>
+      <p class="muted">
+        {user.username} logs in with the new password from now on. Logins already open stay valid until their token
+        expires.
+      </p>
       <PasswordFields onChange={(password, confirmation) => setPasswords([password, confirmation])} />
     </FormDialog>
   );

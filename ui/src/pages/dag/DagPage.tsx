@@ -1,7 +1,7 @@
 // A DAG's page: its name, pause switch and trigger button above tabs for the grid of runs and
 // tasks, the graph, the code and the details. The tab lives in the path (/dags/ID/graph).
 import { useState } from "preact/hooks";
-import { ApiError, get, isAbort, messageOf } from "../../api";
+import { get, isAbort, messageOf } from "../../api";
 import { TriggerDialog } from "../../components/TriggerDialog";
 import { setPaused } from "../../data";
 import { notify } from "../../notices";
@@ -12,7 +12,7 @@ import { Link, navigate } from "../../router";
 import type { Session } from "../../session";
 import type { DagRun } from "../../types";
 import { CodeTab } from "./CodeTab";
-import type { DagDetails } from "./dagTypes";
+import { type DagDetails, dagLoadError } from "./dagTypes";
 import { DetailsTab } from "./DetailsTab";
 import { GraphTab } from "./GraphTab";
 import { GridTab } from "./GridTab";
@@ -43,7 +43,7 @@ export function DagPage({ session, dagId, tab, query }: Props) {
       setError(null);
     } catch (failure) {
       if (isAbort(failure)) throw failure;
-      setError(failure instanceof ApiError && failure.status === 404 ? `No DAG ${dagId}` : messageOf(failure));
+      setError(dagLoadError(dagId, failure));
     }
   }, dagId);
 
@@ -51,13 +51,14 @@ export function DagPage({ session, dagId, tab, query }: Props) {
     if (!dag) return;
     const paused = !dag.is_paused;
     setDag({ ...dag, is_paused: paused });
+    const change = setPaused(dagId, paused);
+    refresh(change); // what was read before the change lands never
     try {
-      await setPaused(dagId, paused);
+      await change;
     } catch (failure) {
       setDag({ ...dag, is_paused: !paused });
       notify(`Could not ${paused ? "pause" : "unpause"} ${dagId}: ${messageOf(failure)}`, "error");
     }
-    refresh();
   };
 
   const triggered = (run: DagRun) => {

@@ -1,5 +1,11 @@
 // GET /api/v2/dags/{dag_id}/details: the fields the DAG page reads.
+import { ApiError, messageOf } from "../../api";
 import type { Dag } from "../../types";
+
+/** What to say when reading the DAG `dagId` (or anything of it) failed: a 404 means no such DAG. */
+export function dagLoadError(dagId: string, failure: unknown): string {
+  return failure instanceof ApiError && failure.status === 404 ? `No DAG ${dagId}` : messageOf(failure);
+}
 
 export interface DagDetails extends Dag {
   file_token: string;

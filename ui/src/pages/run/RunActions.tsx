@@ -5,7 +5,7 @@ import { notify } from "../../notices";
 import { dagPath } from "../../paths";
 import { navigate } from "../../router";
 import { ClearRunDialog } from "./ClearRunDialog";
-import { ConfirmDialog } from "./ConfirmDialog";
+import { ConfirmDialog } from "../../components/Dialog";
 import { deleteRun, type MarkState, markRun, type RunDetails } from "./runApi";
 
 type Action = "clear" | MarkState | "delete";

@@ -3,6 +3,7 @@
 import { useState } from "preact/hooks";
 import { ApiError, isAbort, messageOf } from "../../api";
 import { PAGE_SIZES, Pager } from "../../components/Pager";
+import { StateBadge } from "../../components/StateBadge";
 import { dagPath } from "../../paths";
 import { may } from "../../permissions";
 import { usePolling } from "../../polling";
@@ -13,7 +14,6 @@ import { RunActions } from "./RunActions";
 import { getRun, listTaskInstances, type RunDetails, type TaskInstancePage } from "./runApi";
 import { RunNote } from "./RunNote";
 import { RunSummary } from "./RunSummary";
-import { StateLabel } from "./StateLabel";
 import { TaskInstanceTable } from "./TaskInstanceTable";
 import "./run.css";
 
@@ -90,7 +90,7 @@ export function RunPage({ session, dagId, runId }: Props) {
       {crumbs}
       <div class="page-title">
         <h1>Run {runId}</h1>
-        <StateLabel state={run.state} />
+        <StateBadge state={run.state} />
         <span class="spacer" />
         {canChange && <RunActions run={run} onChanged={changed} />}
       </div>

@@ -1,9 +1,9 @@
 // What a run is: its state, type, who triggered it, its dates and duration, its DAG version and
 // its conf.
 import type { ComponentChildren } from "preact";
+import { StateBadge } from "../../components/StateBadge";
 import { dateTime, duration, fromNow } from "../../format";
 import type { RunDetails } from "./runApi";
-import { StateLabel } from "./StateLabel";
 
 function When({ iso }: { iso: string | null }) {
   if (!iso) return <span class="muted">—</span>;
@@ -21,7 +21,7 @@ export function RunSummary({ run }: { run: RunDetails }) {
   const triggeredBy = [run.triggered_by, run.triggering_user_name].filter(Boolean).join(" · ");
   const version = run.dag_versions.at(-1);
   const rows: [string, ComponentChildren][] = [
-    ["State", <StateLabel state={run.state} />],
+    ["State", <StateBadge state={run.state} />],
     ["Run type", run.run_type],
     ["Triggered by", triggeredBy || <span class="muted">—</span>],
     ["Logical date", <When iso={run.logical_date} />],

@@ -1,10 +1,10 @@
 // The run's task instances: task, map index (when some task is mapped), state, try, start and
 // duration, each linking to the task instance's page.
+import { StateBadge } from "../../components/StateBadge";
 import { dateTime, duration } from "../../format";
 import { taskInstancePath } from "../../paths";
 import { Link } from "../../router";
 import type { RunTaskInstance } from "./runApi";
-import { StateLabel } from "./StateLabel";
 
 interface Props {
   dagId: string;
@@ -49,7 +49,7 @@ export function TaskInstanceTable({ dagId, runId, taskInstances }: Props) {
             </td>
             {mapped && <td class="map-index">{ti.map_index < 0 ? "" : (ti.rendered_map_index ?? ti.map_index)}</td>}
             <td class="ti-state">
-              <StateLabel state={ti.state} />
+              <StateBadge state={ti.state} />
             </td>
             <td class="ti-try">{ti.try_number}</td>
             <td class="ti-start">{ti.start_date ? <time datetime={ti.start_date}>{dateTime(ti.start_date)}</time> : ""}</td>

@@ -1,10 +1,11 @@
 // Clearing a task instance and marking it success or failed: options, then a dry run listing
 // every task instance the action would change, then the action on confirmation.
 import type { ComponentChildren } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
-import { messageOf, request } from "../../api";
+import { useState } from "preact/hooks";
+import { request } from "../../api";
+import { ConfirmDialog } from "../../components/Dialog";
+import { DryRunPreview, useDryRun } from "../../components/DryRunPreview";
 import { notify } from "../../notices";
-import { StateBadge } from "./StateBadge";
 import { type TaskInstance, type TaskInstanceCollection, tiPath } from "./taskTypes";
 
 interface Option {
@@ -96,86 +97,48 @@ interface DialogProps {
 }
 
 function ActionDialog({ title, verb, doneText, options, initial, run, onClose, onDone, children }: DialogProps) {
-  const dialog = useRef<HTMLDialogElement>(null);
   const [chosen, setChosen] = useState(initial);
-  const [preview, setPreview] = useState<TaskInstance[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const dryRun = useDryRun(async () => {
+    const found = await run(chosen, true);
+    return found.task_instances.map((item) => ({
+      taskId: item.task_id,
+      name: item.task_display_name,
+      mapIndex: item.map_index,
+      runId: item.dag_run_id,
+      state: item.state,
+    }));
+  }, chosen);
 
-  useEffect(() => dialog.current?.showModal(), []);
-
-  useEffect(() => {
-    let current = true;
-    setPreview(null);
-    setError(null);
-    run(chosen, true).then(
-      (found) => current && setPreview(found.task_instances),
-      (failure) => current && setError(messageOf(failure)),
-    );
-    return () => {
-      current = false;
-    };
-  }, [JSON.stringify(chosen)]);
-
-  const confirm = async (event: Event) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const done = await run(chosen, false);
-      notify(doneText(done.task_instances.length));
-      onDone();
-    } catch (failure) {
-      setError(messageOf(failure));
-      setBusy(false);
-    }
+  const confirm = async () => {
+    const done = await run(chosen, false);
+    notify(doneText(done.task_instances.length));
+    onDone();
   };
 
   return (
-    <dialog ref={dialog} class="dialog ti-dialog" onClose={onClose} aria-labelledby="ti-action-title">
-      <form onSubmit={confirm}>
-        <h2 id="ti-action-title">{title}</h2>
-        <fieldset class="ti-options">
-          <legend>Include</legend>
-          {options.map((option) => (
-            <label key={option.name}>
-              <input
-                type="checkbox"
-                checked={chosen[option.name]}
-                onChange={(event) => setChosen({ ...chosen, [option.name]: event.currentTarget.checked })}
-              />{" "}
-              {option.label}
-            </label>
-          ))}
-        </fieldset>
-        <p>{children}</p>
-        <div class="ti-preview" aria-live="polite">
-          {preview === null && !error && <p class="muted">Finding the task instances…</p>}
-          {preview !== null && preview.length === 0 && <p class="muted">No task instance matches these options.</p>}
-          {preview !== null && preview.length > 0 && (
-            <ul aria-label="Task instances affected">
-              {preview.map((item) => (
-                <li key={item.id}>
-                  <code>{label(item)}</code> <span class="muted">{item.dag_run_id}</span> <StateBadge state={item.state} />
-                </li>
-              ))}
-            </ul>
-          )}
-        </div>
-        {error && (
-          <p class="form-error" role="alert">
-            {error}
-          </p>
-        )}
-        <div class="dialog-actions">
-          <button type="button" onClick={() => dialog.current?.close()}>
-            Cancel
-          </button>
-          <button type="submit" class="primary" disabled={busy || !preview || preview.length === 0}>
-            {verb}
-          </button>
-        </div>
-      </form>
-    </dialog>
+    <ConfirmDialog
+      title={title}
+      confirmLabel={verb}
+      confirmDisabled={!dryRun.items?.length}
+      class="dialog-wide"
+      onConfirm={confirm}
+      onClose={onClose}
+    >
+      <fieldset class="ti-options">
+        <legend>Include</legend>
+        {options.map((option) => (
+          <label key={option.name}>
+            <input
+              type="checkbox"
+              checked={chosen[option.name]}
+              onChange={(event) => setChosen({ ...chosen, [option.name]: event.currentTarget.checked })}
+            />{" "}
+            {option.label}
+          </label>
+        ))}
+      </fieldset>
+      <p>{children}</p>
+      <DryRunPreview dryRun={dryRun} label="Task instances affected" emptyText="No task instance matches these options." />
+    </ConfirmDialog>
   );
 }

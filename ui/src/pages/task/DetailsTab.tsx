@@ -1,7 +1,7 @@
 // The Details tab: every field of the task instance, dates with their exact time.
 import type { ComponentChild } from "preact";
+import { StateBadge } from "../../components/StateBadge";
 import { dateTime, duration, fromNow } from "../../format";
-import { StateBadge } from "./StateBadge";
 import type { TaskInstance } from "./taskTypes";
 
 function When({ iso }: { iso: string | null }) {

@@ -2,10 +2,9 @@
 // may still write, a live tail that asks only for what is new (the continuation token) and keeps
 // the panel scrolled to the end unless the reader scrolled up. A button downloads the full text.
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
-import { ApiError, get, isAbort, messageOf } from "../../api";
+import { ApiError, get, isAbort, messageOf, request } from "../../api";
 import { notify } from "../../notices";
 import { usePolling } from "../../polling";
-import { currentToken } from "../../session";
 import { type LogAnswer, type LogMessage, logPath, type TaskInstanceKey } from "./taskTypes";
 
 /** How often a live tail asks for new lines. */
@@ -163,14 +162,11 @@ function DownloadButton({ ti, tryNumber }: { ti: TaskInstanceKey; tryNumber: num
   const download = async () => {
     setBusy(true);
     try {
-      const params = new URLSearchParams({ full_content: "true" });
-      if (ti.mapIndex >= 0) params.set("map_index", String(ti.mapIndex));
-      const headers: Record<string, string> = { Accept: "text/plain" };
-      const token = currentToken();
-      if (token) headers.Authorization = `Bearer ${token}`;
-      const response = await fetch(`${logPath(ti, tryNumber)}?${params}`, { headers });
-      if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
-      const blob = new Blob([await response.text()], { type: "text/plain" });
+      const text = await request<string>("GET", logPath(ti, tryNumber), {
+        query: { full_content: true, map_index: ti.mapIndex >= 0 ? ti.mapIndex : undefined },
+        accept: "text",
+      });
+      const blob = new Blob([text], { type: "text/plain" });
       const link = document.createElement("a");
       link.href = URL.createObjectURL(blob);
       const mapped = ti.mapIndex >= 0 ? `-${ti.mapIndex}` : "";

@@ -1,6 +1,6 @@
 // The Logs tab: a button per try (coloured by the try's state; the URL's `try` picks one, the
 // latest otherwise) and the selected try's log, tailed live while the try may still write.
-import { StateBadge } from "./StateBadge";
+import { StateBadge, StateDot } from "../../components/StateBadge";
 import { LogView } from "./LogView";
 import { type TaskInstance, type TaskInstanceKey, type TaskTry, WRITING_STATES } from "./taskTypes";
 
@@ -40,7 +40,7 @@ export function LogsTab({ ti, tiKey, tries, selectedTry, onSelect }: Props) {
                 title={`Try ${number}: ${state ?? "no state"}`}
                 onClick={() => onSelect(number)}
               >
-                <span class={`ti-state-dot state-${state ?? "none"}`} aria-hidden="true" /> Try {number}
+                <StateDot state={state} /> Try {number}
               </button>
             );
           })}

@@ -1,8 +1,10 @@
-// A mapped task opened without a map index: its instances, each with its state, linking to it.
+// A mapped task opened without a map index: its instances a page at a time (the API lists at
+// most 100 per request), each with its state, linking to it.
+import { PAGE_SIZES, Pager } from "../../components/Pager";
+import { StateBadge } from "../../components/StateBadge";
 import { dateTime, duration } from "../../format";
 import { taskInstancePath } from "../../paths";
 import { Link } from "../../router";
-import { StateBadge } from "./StateBadge";
 import type { TaskInstanceCollection } from "./taskTypes";
 
 interface Props {
@@ -10,10 +12,15 @@ interface Props {
   runId: string;
   taskId: string;
   listing: TaskInstanceCollection;
+  page: number;
+  pageSize: number;
+  onPage: (page: number) => void;
+  onPageSize: (size: number) => void;
 }
 
-export function MappedInstances({ dagId, runId, taskId, listing }: Props) {
+export function MappedInstances({ dagId, runId, taskId, listing, page, pageSize, onPage, onPageSize }: Props) {
   const instances = listing.task_instances;
+  const total = listing.total_entries ?? instances.length;
   const counts = new Map<string, number>();
   for (const ti of instances) counts.set(ti.state ?? "no state", (counts.get(ti.state ?? "no state") ?? 0) + 1);
   return (
@@ -21,9 +28,7 @@ export function MappedInstances({ dagId, runId, taskId, listing }: Props) {
       <h2 id="mapped-title">Mapped instances</h2>
       <p class="muted">
         {[...counts].map(([state, count]) => `${count} ${state}`).join(", ")}
-        {listing.total_entries !== null && listing.total_entries > instances.length
-          ? ` (the first ${instances.length} of ${listing.total_entries})`
-          : ""}
+        {total > instances.length ? " on this page" : ""}
       </p>
       <table class="ti-mapped">
         <thead>
@@ -53,6 +58,9 @@ export function MappedInstances({ dagId, runId, taskId, listing }: Props) {
           ))}
         </tbody>
       </table>
+      {total > PAGE_SIZES[0] && (
+        <Pager page={page} pageSize={pageSize} total={total} onPage={onPage} onPageSize={onPageSize} />
+      )}
     </section>
   );
 }

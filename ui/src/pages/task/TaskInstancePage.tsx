@@ -3,6 +3,8 @@
 // templates and XCom. A mapped task opened without a map index lists its mapped instances.
 import { useState } from "preact/hooks";
 import { ApiError, get, isAbort, messageOf } from "../../api";
+import { PAGE_SIZES } from "../../components/Pager";
+import { StateBadge } from "../../components/StateBadge";
 import { dagPath, runPath, taskInstancePath } from "../../paths";
 import { may } from "../../permissions";
 import { usePolling } from "../../polling";
@@ -13,7 +15,6 @@ import { DetailsTab } from "./DetailsTab";
 import { LogsTab } from "./LogsTab";
 import { MappedInstances } from "./MappedInstances";
 import { RenderedTab } from "./RenderedTab";
-import { StateBadge } from "./StateBadge";
 import "./task.css";
 import {
   type Dependency,
@@ -47,6 +48,12 @@ const TABS: [Tab, string][] = [
   ["xcom", "XCom"],
 ];
 
+/** Which page of a mapped task's instances to list. */
+interface MappedPage {
+  page: number;
+  size: number;
+}
+
 interface Loaded {
   key: string;
   ti: TaskInstance | null;
@@ -58,6 +65,7 @@ interface Loaded {
 
 export function TaskInstancePage({ session, dagId, runId, taskId, mapIndex, tryNumber }: Props) {
   const key: TaskInstanceKey = { dagId, runId, taskId, mapIndex };
+  const [mappedPage, setMappedPage] = useState<MappedPage>({ page: 1, size: PAGE_SIZES.at(-1) ?? 100 });
   const keyText = JSON.stringify(key);
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -67,13 +75,13 @@ export function TaskInstancePage({ session, dagId, runId, taskId, mapIndex, tryN
 
   const refresh = usePolling(async (signal) => {
     try {
-      setLoaded(await loadTaskInstance(key, keyText, signal));
+      setLoaded(await loadTaskInstance(key, keyText, mappedPage, signal));
       setError(null);
     } catch (failure) {
       if (isAbort(failure)) throw failure;
       setError(messageOf(failure));
     }
-  }, keyText);
+  }, `${keyText}|${mappedPage.page}|${mappedPage.size}`);
 
   const shown = loaded?.key === keyText ? loaded : null;
   const ti = shown?.ti ?? null;
@@ -120,7 +128,18 @@ export function TaskInstancePage({ session, dagId, runId, taskId, mapIndex, tryN
         </p>
       )}
       {shown === null && !error && <p class="muted">Loading…</p>}
-      {shown?.mapped && <MappedInstances dagId={dagId} runId={runId} taskId={taskId} listing={shown.mapped} />}
+      {shown?.mapped && (
+        <MappedInstances
+          dagId={dagId}
+          runId={runId}
+          taskId={taskId}
+          listing={shown.mapped}
+          page={mappedPage.page}
+          pageSize={mappedPage.size}
+          onPage={(page) => setMappedPage({ ...mappedPage, page })}
+          onPageSize={(size) => setMappedPage({ page: 1, size })}
+        />
+      )}
       {ti && WAITING_STATES.includes(ti.state) && <WhyNotRunning ti={ti} dependencies={shown?.dependencies ?? []} />}
       {ti && (
         <>
@@ -184,14 +203,19 @@ export function TaskInstancePage({ session, dagId, runId, taskId, mapIndex, tryN
 }
 
 /** The task instance (or a mapped task's instances), its tries, and why it waits if it does. */
-async function loadTaskInstance(key: TaskInstanceKey, keyText: string, signal: AbortSignal): Promise<Loaded> {
+async function loadTaskInstance(
+  key: TaskInstanceKey,
+  keyText: string,
+  mappedPage: MappedPage,
+  signal: AbortSignal,
+): Promise<Loaded> {
   const mapIndexQuery = { map_index: key.mapIndex >= 0 ? key.mapIndex : undefined };
   let ti: TaskInstance;
   try {
     ti = await get<TaskInstance>(tiPath(key), undefined, signal);
   } catch (failure) {
     if (key.mapIndex >= 0 || !(failure instanceof ApiError && failure.status === 404)) throw failure;
-    const listed = await mappedInstances(key, signal);
+    const listed = await mappedInstances(key, mappedPage, signal);
     if (listed === null) throw failure;
     return { key: keyText, ti: null, mapped: listed, tries: [], dependencies: null };
   }
@@ -209,10 +233,15 @@ async function loadTaskInstance(key: TaskInstanceKey, keyText: string, signal: A
   };
 }
 
-/** A mapped task's instances, or null when the task is not mapped (its 404 stands). */
-async function mappedInstances(key: TaskInstanceKey, signal: AbortSignal): Promise<TaskInstanceCollection | null> {
+/** A page of a mapped task's instances, or null when the task is not mapped (its 404 stands). */
+async function mappedInstances(
+  key: TaskInstanceKey,
+  { page, size }: MappedPage,
+  signal: AbortSignal,
+): Promise<TaskInstanceCollection | null> {
+  const query = { limit: size, offset: (page - 1) * size, order_by: "map_index" };
   try {
-    return await get<TaskInstanceCollection>(tiApiPath(key, "/listMapped"), { limit: 1000 }, signal);
+    return await get<TaskInstanceCollection>(tiApiPath(key, "/listMapped"), query, signal);
   } catch (failure) {
     if (failure instanceof ApiError && failure.status === 404) return null;
     throw failure;
