@@ -44,7 +44,12 @@ export function RunOptions({ values, onChange }: Props) {
             placeholder="manual__… (generated)"
             value={values.runId}
             onInput={set("runId")}
+            aria-describedby="trigger-run-id-help"
           />
+          <p class="param-help" id="trigger-run-id-help">
+            Optional: letters, digits and <code>_ . ~ : + -</code> (the server's{" "}
+            <code>allowed_run_id_pattern</code> decides).
+          </p>
         </div>
         <div class="param-field param-wide">
           <label for="trigger-note">Note</label>
