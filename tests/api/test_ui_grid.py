@@ -124,13 +124,73 @@ def test_states_of_tasks_groups_and_map_indexes(
     cells = newest["cells"]
     double = cells["double"]
     assert double["state"] == "failed" and double["state_counts"] == {"success": 2, "failed": 1}
+    assert double["map_count"] == 3 and double["try_number"] == 1 and "start_date" in double
+    assert "instances" not in double  # collapsed: its map indexes are only counted
+    assert cells["end"]["state"] == "upstream_failed"
+
+    # Expanded: one entry per map index, the counts unchanged.
+    body = grid(client_as("viewer"), "grid", expanded=["double", "work.a", "no_such_task"])
+    GridResponse.model_validate(body, strict=False)
+    double = body["runs"][0]["cells"]["double"]
+    assert double["state_counts"] == {"success": 2, "failed": 1} and double["map_count"] == 3
     assert [(i["map_index"], i["state"]) for i in double["instances"]] == [
         (0, "success"),
         (1, "failed"),
         (2, "success"),
     ]
     assert all(i["try_number"] == 1 and "start_date" in i for i in double["instances"])
-    assert cells["end"]["state"] == "upstream_failed"
+    assert "instances" not in body["runs"][0]["cells"]["work.a"]  # not a mapped task
+    assert body["runs"][1]["cells"]["double"]["state_counts"] == {"success": 3}
+
+
+MAPPED_GROUP = """
+from airflow.sdk import DAG, TaskGroup, task
+
+with DAG("wide", schedule=None):
+
+    @task
+    def item(x):
+        return x
+
+    @task
+    def first():
+        return 0
+
+    with TaskGroup("fan") as fan:
+        item.expand(x=list(range({width})))
+    first() >> fan
+"""
+
+
+def test_a_collapsed_mapped_task_sends_counts_not_its_indexes(
+    folder: Path, api_db: Database, api_harness: Harness, client_as: Client
+) -> None:
+    dag_files.write(folder, {"wide.py": MAPPED_GROUP.format(width=40)})
+    dag_files.parse_into(api_db, folder, api_harness.clock.now())
+    api_harness.trigger("wide")
+    api_harness.run_to_end({"fan.item": failing_index(7)})
+    client = client_as("viewer")
+
+    response = client.get("/ui/grid/wide")
+    assert response.status_code == 200
+    cells = response.json()["runs"][0]["cells"]
+    assert cells["fan.item"] == {
+        "state": "failed",
+        "try_number": 1,
+        "start_date": cells["fan.item"]["start_date"],
+        "end_date": cells["fan.item"]["end_date"],
+        "duration": cells["fan.item"]["duration"],
+        "state_counts": {"success": 39, "failed": 1},
+        "map_count": 40,
+    }
+    assert cells["fan"]["state"] == "failed"
+    assert cells["fan"]["state_counts"] == {"success": 39, "failed": 1}
+    assert b'"map_index"' not in response.content  # no index is listed one by one
+
+    expanded = grid(client, "wide", expanded=["fan.item"])["runs"][0]["cells"]
+    assert [i["map_index"] for i in expanded["fan.item"]["instances"]] == list(range(40))
+    assert expanded["fan.item"]["instances"][7]["state"] == "failed"
+    assert expanded["fan"] == cells["fan"]
 
 
 def test_a_group_shows_its_most_telling_state(
@@ -148,7 +208,10 @@ def test_a_group_shows_its_most_telling_state(
     assert cells["work"]["state"] == cells["work.a"]["state"]
     assert "duration" not in cells["work"]
     # Before it expands, a mapped task is its placeholder alone.
-    assert cells["double"].get("state") is None and cells["double"]["instances"] == []
+    assert cells["double"].get("state") is None and cells["double"]["map_count"] == 0
+    assert cells["double"]["state_counts"] == {"none": 1}
+    expanded = grid(client_as("admin"), "grid", expanded=["double"])["runs"][0]["cells"]
+    assert expanded["double"]["instances"] == []
     assert body["runs"][0]["state"] == "running"
 
     api_harness.clock.advance(dt.timedelta(minutes=1))
@@ -183,7 +246,8 @@ def test_pages_of_runs(folder: Path, api_harness: Harness, client_as: Client) ->
 
 
 @pytest.mark.parametrize("query", [{"limit": 0}, {"limit": 101}, {"offset": -1},
-                                   {"run_after_lte": "yesterday"}])  # fmt: skip
+                                   {"run_after_lte": "yesterday"},
+                                   {"expanded": [f"t{n}" for n in range(501)]}])  # fmt: skip
 def test_bad_queries_are_refused(folder: Path, client_as: Client, query: dict[str, Any]) -> None:
     response = client_as("viewer").get("/ui/grid/chain", params=query)
     assert response.status_code == 422, response.text
@@ -229,7 +293,7 @@ def test_a_fixed_number_of_queries(
 ) -> None:
     client = client_as("viewer")
 
-    def count_selects() -> int:
+    def count_selects(**query: Any) -> int:
         statements: list[str] = []
 
         def collect(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
@@ -238,7 +302,7 @@ def test_a_fixed_number_of_queries(
 
         event.listen(api_db.engine, "before_cursor_execute", collect)
         try:
-            grid(client, "grid")
+            grid(client, "grid", **query)
         finally:
             event.remove(api_db.engine, "before_cursor_execute", collect)
         return len(statements)
@@ -249,5 +313,7 @@ def test_a_fixed_number_of_queries(
     for _ in range(3):
         run_grid(api_harness, {"double": failing_index(0)})
     assert count_selects() == one_run
-    # the token's user, the DAG's row, the newest version, the runs, their count, their TIs
-    assert one_run == 6
+    assert count_selects(expanded=["double"]) == one_run
+    # the token's user, the DAG's row, the newest version, the runs, their count, their TIs,
+    # their mapped tasks' map indexes counted per state
+    assert one_run == 7

@@ -246,6 +246,75 @@ def test_graph_colours_the_states_of_the_newest_run(
     assert colours["broken"][0] != colours["publish"][0]
 
 
+def test_a_drag_the_browser_cancels_stops_panning(
+    page: Any, live_login: Login, live_server: LiveApi
+) -> None:
+    live_login(page, "viewer")
+    open_tab(page, live_server, "/dags/shapes/graph")
+    graph = page.locator("svg.graph")
+    expect(node(page, "start")).to_be_visible()
+    page.evaluate(
+        """() => document.querySelector("svg.graph").addEventListener(
+            "pointerdown", (event) => { window.dragPointer = event.pointerId; })"""
+    )
+    frame = graph.bounding_box()
+    assert frame is not None
+    x, y = frame["x"] + frame["width"] / 2, frame["y"] + frame["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 60, y, steps=4)
+    dragged = str(graph.get_attribute("viewBox"))
+    pointer = page.evaluate("window.dragPointer")
+    graph.dispatch_event("pointercancel", {"pointerId": pointer, "bubbles": True})
+    page.mouse.move(x + 160, y, steps=4)  # the drag is over: this moves nothing
+    assert graph.get_attribute("viewBox") == dragged
+    page.mouse.up()
+    expect(graph).to_have_attribute("viewBox", dragged)
+
+
+def test_runs_that_cannot_be_loaded_are_reported(
+    page: Any, live_login: Login, live_server: LiveApi
+) -> None:
+    refusal = {"status": 400, "json": {"detail": "Runs held back by the test"}}
+    page.route(
+        lambda url: "/api/v2/dags/shapes/dagRuns?" in url, lambda route: route.fulfill(**refusal)
+    )
+    live_login(page, "viewer")
+    open_tab(page, live_server, "/dags/shapes/graph")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Could not load the DAG's runs: Runs held back by the test"
+    )
+    expect(node(page, "start")).to_be_visible()  # the graph itself is drawn
+
+
+def test_a_collapsed_group_shows_the_state_the_server_ranks_first(
+    page: Any, live_login: Login, live_server: LiveApi, shapes_run: str
+) -> None:
+    """The graph combines states in the server's order (`state_priority`, the grid's): a group
+    with a running and a queued task shows running."""
+    doctored = {"prepare.fetch": "queued", "prepare.checks.schema": "running",
+                "prepare.checks.rows": "success"}  # fmt: skip
+
+    def answer(route: Any) -> None:
+        body = route.fetch().json()
+        for ti in body["task_instances"]:
+            ti["state"] = doctored.get(ti["task_id"], ti["state"])
+        route.fulfill(json=body)
+
+    page.route(re.compile(r"/ui/runs/shapes/"), answer)
+    live_login(page, "viewer")
+    open_tab(page, live_server, f"/dags/shapes/graph?run_id={quote(shapes_run, safe='')}")
+    expect(node(page, "prepare.fetch")).to_have_attribute("data-state", "queued")
+    expect(node(page, "prepare.checks.schema")).to_have_attribute("data-state", "running")
+    page.get_by_role("button", name="Collapse group prepare", exact=True).click()
+    group = page.locator('.graph-group[data-group-id="prepare"]')
+    priority = api(live_server, "GET", f"/ui/runs/shapes/{quote(shapes_run, safe='')}").json()[
+        "state_priority"
+    ]
+    assert priority.index("running") < priority.index("queued")
+    expect(group).to_have_attribute("data-state", "running")
+
+
 def test_collapsing_and_expanding_a_group(
     page: Any, live_login: Login, live_server: LiveApi, shapes_run: str
 ) -> None:

@@ -168,9 +168,46 @@ def test_more_and_older_runs(page: Any, login: Login, server: LiveApi) -> None:
     expect(older).to_be_disabled()
     page.get_by_role("button", name="Newer runs").click()
     expect(page.get_by_text(f"Runs 51{DASH}100 of 120")).to_be_visible()
-    # queued runs have no task instances yet: blank squares
-    expect(cells(page, "only").locator(":scope[class*='state-']")).to_have_count(0)
+    # the queued runs' task instances have no state yet: outlined squares, not blanks
     expect(cells(page, "only")).to_have_count(50)
+    expect(cells(page, "only").locator(":scope.state-none")).to_have_count(50)
+
+
+def test_a_page_shows_only_its_own_runs(page: Any, login: Login, server: LiveApi) -> None:
+    """Paging on: until the older page has come, the grid does not show the newer page's runs
+    as if they were the older ones."""
+    login(page, "viewer")
+    page.goto(f"{server.url}/dags/gen_20?runs=50")
+    expect(page.get_by_text(f"Runs 1{DASH}50 of 120")).to_be_visible()
+    refusal = {"status": 400, "json": {"detail": "Older runs held back by the test"}}
+    page.route(re.compile(r"/ui/grid/gen_20\?.*offset=50"), lambda route: route.fulfill(**refusal))
+    page.get_by_role("button", name="Older runs").click()
+    expect(page.get_by_role("alert")).to_contain_text("Older runs held back by the test")
+    expect(page.locator(".grid-bar")).to_have_count(0)
+    expect(page.get_by_text(re.compile("Runs 51"))).to_have_count(0)
+    page.unroute(re.compile(r"/ui/grid/gen_20\?.*offset=50"))
+    expect(page.get_by_text(f"Runs 51{DASH}100 of 120")).to_be_visible()
+    expect(page.locator(".grid-bar")).to_have_count(50)
+
+
+def test_a_task_instance_without_state_is_a_square_that_opens_it(
+    page: Any, login: Login, server: LiveApi
+) -> None:
+    """etl_hourly's one run, its failed `sync` cleared (no scheduler runs here: it stays
+    without a state)."""
+    cleared = api(server, "POST", "/api/v2/dags/etl_hourly/clearTaskInstances",
+                  json={"dry_run": False, "only_failed": True})  # fmt: skip
+    assert cleared.status_code == 200, cleared.text
+    (run_id,) = run_ids(server, "etl_hourly")
+    ti = api(server, "GET", f"/api/v2/dags/etl_hourly/dagRuns/{_quoted(run_id)}/taskInstances/sync")
+    assert ti.json()["state"] is None
+    login(page, "viewer")
+    page.goto(f"{server.url}/dags/etl_hourly")
+    expect_states(cells(page, "sync"), ["none"])
+    cells(page, "sync").first.hover()
+    expect(page.get_by_role("tooltip")).to_contain_text("State: no state")
+    cells(page, "sync").first.click()
+    expect(page).to_have_url(f"{server.url}/dags/etl_hourly/runs/{_quoted(run_id)}/tasks/sync")
 
 
 def _quoted(run_id: str) -> str:
@@ -196,6 +233,7 @@ def test_groups_collapse_and_mapped_tasks_open_into_their_indexes(
     expect_states(cells(page, "prepare.check_data"), ["success"])
     expect_states(cells(page, "square"), ["failed"])
     expect(page.locator('.grid-row[data-row-id="square"] .grid-width')).to_have_text("[3]")
+    expect(page.locator('.grid-row[data-row-id="square"][data-map-index]')).to_have_count(0)
 
     page.get_by_role("button", name="Hide group prepare").click()
     expect(cells(page, "prepare.prepare_data")).to_have_count(0)
@@ -207,7 +245,8 @@ def test_groups_collapse_and_mapped_tasks_open_into_their_indexes(
     page.get_by_role("button", name="Show group prepare").click()
     expect(cells(page, "prepare.check_data")).to_have_count(1)
 
-    page.get_by_role("button", name="Show map indexes of square").click()
+    with page.expect_request(re.compile(r"/ui/grid/grid_shapes\?.*expanded=square")):
+        page.get_by_role("button", name="Show map indexes of square").click()
     expect(
         page.locator('.grid-row[data-row-id="square"][data-map-index] .grid-index')
     ).to_have_text(["[0]", "[1]", "[2]"])

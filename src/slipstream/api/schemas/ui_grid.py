@@ -9,6 +9,10 @@ the order the DAG file added them.
 
 A group's state, and a mapped task's, is the most telling of its task instances', in Airflow's
 grid order: a failure shows first, then retries, running work, waiting work, then success.
+`STATE_PRIORITY` is the one copy of that order: `GET /ui/runs/...` states it to the UI, whose
+graph sums states up by it. A mapped task lists its map indexes (`instances`) only when the
+request names it as expanded; otherwise it only counts them per state (`state_counts`,
+`map_count`).
 """
 
 from __future__ import annotations
@@ -16,14 +20,14 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from pydantic_core import to_json
 
-from slipstream.db.store.grid import GridRunRow, GridTIRow
+from slipstream.db.store.grid import GridMapRow, GridRunRow, GridTIRow
 
 __all__ = [
     "STATE_PRIORITY",
@@ -99,8 +103,15 @@ class GridCell(BaseModel):
         default=None,
         description="Groups and mapped tasks: task instances per state (`none`: no state yet)",
     )
+    map_count: int | None = Field(
+        default=None,
+        ge=0,
+        description="Mapped tasks: how many map indexes it has in this run (0 before it expands)",
+    )
     instances: list[GridInstance] | None = Field(
-        default=None, description="A mapped task's map indexes, in order"
+        default=None,
+        description="A mapped task's map indexes, in order: only for the tasks named in the "
+        "request's `expanded` (the others only count theirs per state in `state_counts`)",
     )
 
 
@@ -317,6 +328,8 @@ def _task_ids_under(node: _Node) -> Iterable[str]:
 # 10,000 cells, and a pydantic model per cell, validated again by FastAPI, costs seconds.
 
 Body = dict[str, Any]
+States = Counter[str | None]
+"""How many task instances (or map indexes) are in each state."""
 
 
 def aggregate_state(states: Iterable[str | None]) -> str | None:
@@ -359,23 +372,40 @@ def _instance(ti: GridTIRow, body: Body) -> Body:
     return body
 
 
-def _task_cell(rows: Sequence[GridTIRow], mapped: bool) -> Body:
-    if not mapped and len(rows) == 1 and rows[0].map_index < 0:
-        return _instance(rows[0], {})
-    expanded = sorted((ti for ti in rows if ti.map_index >= 0), key=lambda ti: ti.map_index)
-    counted = expanded or list(rows)
-    cell = _summary([ti.state for ti in counted], counted)
+def _task_cell(
+    rows: Sequence[GridTIRow], summaries: Sequence[GridMapRow], mapped: bool, expanded: bool
+) -> tuple[Body, States]:
+    """A task's cell in one run and the states it adds to its groups' (a mapped task's map
+    indexes once it expanded, else its one task instance or placeholder)."""
+    indexed = sorted((ti for ti in rows if ti.map_index >= 0), key=lambda ti: ti.map_index)
+    if summaries:  # a mapped task the UI shows collapsed: its indexes counted per state
+        states: States = Counter()
+        for part in summaries:
+            states[part.state] += part.indexes
+        cell = _summary(states, ((part.start_date, part.end_date) for part in summaries))
+        cell["try_number"] = max(part.try_number for part in summaries)
+        cell["map_count"] = sum(states.values())
+        return cell, states
+    if not mapped and not indexed and len(rows) == 1:
+        return _instance(rows[0], {}), Counter([rows[0].state])
+    counted = indexed or list(rows)
+    states = Counter(ti.state for ti in counted)
+    cell = _summary(states, ((ti.start_date, ti.end_date) for ti in counted))
     cell["try_number"] = max(ti.try_number for ti in counted)
-    cell["instances"] = [_instance(ti, {"map_index": ti.map_index}) for ti in expanded]
-    return cell
+    cell["map_count"] = len(indexed)
+    if expanded:
+        cell["instances"] = [_instance(ti, {"map_index": ti.map_index}) for ti in indexed]
+    return cell, states
 
 
-def _summary(states: list[str | None], parts: Iterable[Any]) -> Body:
+DateRange = tuple[dt.datetime | None, dt.datetime | None]
+
+
+def _summary(states: States, ranges: Iterable[DateRange]) -> Body:
     """A group's or mapped task's cell: its most telling state, earliest start, latest end."""
     start: dt.datetime | None = None
     end: dt.datetime | None = None
-    for part in parts:
-        began, ended = _dates(part)
+    for began, ended in ranges:
         if began is not None and (start is None or began < start):
             start = began
         if ended is not None and (end is None or ended > end):
@@ -388,49 +418,48 @@ def _summary(states: list[str | None], parts: Iterable[Any]) -> Body:
         start_date=start,
         end_date=end,
         duration=_seconds(start, end) if finished else None,
-        state_counts=dict(Counter(NO_STATE if s is None else s for s in states)),
+        state_counts={NO_STATE if s is None else s: n for s, n in states.items()},
     )
 
 
-def _dates(part: GridTIRow | Body) -> tuple[dt.datetime | None, dt.datetime | None]:
-    if isinstance(part, dict):
-        return part.get("start_date"), part.get("end_date")
-    return part.start_date, part.end_date
-
-
-def _cells(tree: TaskTree, rows: Sequence[GridTIRow]) -> dict[str, Body]:
+def _cells(
+    tree: TaskTree,
+    rows: Sequence[GridTIRow],
+    summaries: Sequence[GridMapRow],
+    expanded: Collection[str],
+) -> dict[str, Body]:
     """One run's cells: each task's from its task instances, each group's from its tasks'."""
     by_task: dict[str, list[GridTIRow]] = defaultdict(list)
     for ti in rows:
         by_task[ti.task_id].append(ti)
+    counted: dict[str, list[GridMapRow]] = defaultdict(list)
+    for part in summaries:
+        counted[part.task_id].append(part)
     cells: dict[str, Body] = {}
-    for task_id, task_rows in by_task.items():
+    task_states: dict[str, States] = {}
+    for task_id in by_task.keys() | counted.keys():
         node = tree.nodes.get(task_id)
-        cells[task_id] = _task_cell(task_rows, node is not None and node.is_mapped)
-    states_under: dict[str, list[str | None]] = {}
+        mapped = node is not None and node.is_mapped
+        cells[task_id], task_states[task_id] = _task_cell(
+            by_task.get(task_id, ()), counted.get(task_id, ()), mapped, task_id in expanded
+        )
+    states_under: dict[str, States] = {}
     for group in tree.groups_bottom_up():
-        states: list[str | None] = []
-        parts: list[Body] = []
+        states: States = Counter()
+        ranges: list[DateRange] = []
         for child in group.children:
-            if child.type == "group":
-                states.extend(states_under.get(child.id, ()))
-            elif child.id in by_task:
-                states.extend(_counted_states(by_task[child.id]))
+            child_states = (
+                states_under.get(child.id) if child.type == "group" else task_states.get(child.id)
+            )
+            if child_states:
+                states.update(child_states)
             if child.id in cells:
-                parts.append(cells[child.id])
+                cell = cells[child.id]
+                ranges.append((cell.get("start_date"), cell.get("end_date")))
         states_under[group.id] = states
         if states:
-            cells[group.id] = _summary(states, parts)
+            cells[group.id] = _summary(states, ranges)
     return cells
-
-
-def _counted_states(rows: Sequence[GridTIRow]) -> list[str | None]:
-    """The states a task adds to its group's: a mapped task's map indexes once it expanded,
-    else its one task instance (a mapped task's placeholder, index -1)."""
-    if len(rows) == 1:
-        return [rows[0].state]
-    expanded = [ti.state for ti in rows if ti.map_index >= 0]
-    return expanded or [ti.state for ti in rows]
 
 
 def grid_json(
@@ -439,17 +468,28 @@ def grid_json(
     total: int,
     tree: TaskTree,
     task_instances: Sequence[GridTIRow],
+    summaries: Sequence[GridMapRow] = (),
+    expanded: Collection[str] = (),
 ) -> bytes:
     """The body (`GridResponse`) as JSON: `runs` (newest first) with their cells, and the
-    tree's rows."""
+    tree's rows; map indexes one by one only for the `expanded` tasks."""
     by_run: dict[int, list[GridTIRow]] = defaultdict(list)
     for ti in task_instances:
         by_run[ti.dag_run_id].append(ti)
+    summaries_by_run: dict[int, list[GridMapRow]] = defaultdict(list)
+    for part in summaries:
+        summaries_by_run[part.dag_run_id].append(part)
+    shown = set(expanded)
     body = {
         "dag_id": dag_id,
         "total_entries": total,
         "nodes": [node.model().model_dump(exclude_none=True) for node in tree.roots],
-        "runs": [_run_body(run, _cells(tree, by_run.get(run.id, []))) for run in runs],
+        "runs": [
+            _run_body(
+                run, _cells(tree, by_run.get(run.id, []), summaries_by_run.get(run.id, []), shown)
+            )
+            for run in runs
+        ],
     }
     return to_json(body)
 

@@ -24,9 +24,9 @@ export function GraphTab({ dag, query }: { session: Session; dag: DagDetails; qu
   const structure = useStructure(dagId, dag.latest_dag_version?.version_number ?? null);
   const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(new Set());
   const layout = useLayout(structure.value, collapsed);
-  const runs = useRuns(dagId);
+  const { runs, error: runsError } = useRuns(dagId);
   const runId = query.get("run_id") ?? runs[0]?.dag_run_id ?? null;
-  const states = useTaskStates(dagId, runId);
+  const { states, error: statesError } = useTaskStates(dagId, runId);
 
   const toggle = (groupId: string) => {
     const next = new Set(collapsed);
@@ -62,6 +62,14 @@ export function GraphTab({ dag, query }: { session: Session; dag: DagDetails; qu
         <p class="banner banner-error" role="alert">
           {structure.error}
         </p>
+      )}
+      {[runsError, statesError].map(
+        (error) =>
+          error && (
+            <p key={error} class="banner banner-error" role="alert">
+              {error}
+            </p>
+          ),
       )}
       {!layout && !structure.error && <p class="muted">Loading…</p>}
       {layout && layout.nodes.length === 0 && <p class="empty">This DAG has no tasks.</p>}
@@ -114,33 +122,46 @@ function useLayout(structure: Structure | null, collapsed: ReadonlySet<string>):
   return layout;
 }
 
-function useRuns(dagId: string): DagRun[] {
-  const [runs, setRuns] = useState<DagRun[]>([]);
+/** The DAG's newest runs, and why they could not be loaded (the last refresh's failure). */
+function useRuns(dagId: string): { runs: DagRun[]; error: string | null } {
+  const [found, setFound] = useState<{ dagId: string; runs: DagRun[]; error: string | null }>({ dagId, runs: [], error: null });
   usePolling(async (signal) => {
     const path = `/api/v2/dags/${encodeURIComponent(dagId)}/dagRuns`;
-    const page = await get<DagRunCollection>(path, { order_by: "-run_after", limit: RUNS_SHOWN }, signal);
-    setRuns(page.dag_runs);
+    try {
+      const page = await get<DagRunCollection>(path, { order_by: "-run_after", limit: RUNS_SHOWN }, signal);
+      setFound({ dagId, runs: page.dag_runs, error: null });
+    } catch (failure) {
+      if (isAbort(failure) || (failure instanceof ApiError && failure.status === 401)) throw failure;
+      const error = `Could not load the DAG's runs: ${messageOf(failure)}`;
+      setFound((previous) => ({ dagId, runs: previous.dagId === dagId ? previous.runs : [], error }));
+    }
   }, dagId);
-  return runs;
+  return found.dagId === dagId ? found : { runs: [], error: null };
 }
 
-function useTaskStates(dagId: string, runId: string | null): Map<string, TaskState> {
-  const [states, setStates] = useState<Map<string, TaskState>>(new Map());
-  useEffect(() => setStates(new Map()), [dagId, runId]);
-  usePolling(
-    async (signal) => {
-      if (!runId) {
-        setStates(new Map());
-        return;
-      }
-      try {
-        setStates(statesByTask(await fetchRunTaskInstances(dagId, runId, signal)));
-      } catch (failure) {
-        if (failure instanceof ApiError && failure.status === 404) setStates(new Map());
-        else throw failure;
-      }
-    },
-    `${dagId}\u0000${runId ?? ""}`,
-  );
-  return states;
+const NO_STATES: Map<string, TaskState> = new Map();
+
+/** Each task's state in the run (none without a run, or for a run deleted meanwhile), and why
+ * they could not be loaded (the last refresh's failure). */
+function useTaskStates(dagId: string, runId: string | null): { states: Map<string, TaskState>; error: string | null } {
+  const key = `${dagId}\u0000${runId ?? ""}`;
+  const [found, setFound] = useState<{ key: string; states: Map<string, TaskState>; error: string | null }>({
+    key,
+    states: new Map(),
+    error: null,
+  });
+  usePolling(async (signal) => {
+    if (!runId) {
+      setFound({ key, states: new Map(), error: null });
+      return;
+    }
+    try {
+      setFound({ key, states: statesByTask(await fetchRunTaskInstances(dagId, runId, signal)), error: null });
+    } catch (failure) {
+      if (isAbort(failure) || (failure instanceof ApiError && failure.status === 401)) throw failure;
+      if (failure instanceof ApiError && failure.status === 404) setFound({ key, states: new Map(), error: null });
+      else setFound((previous) => ({ ...previous, error: `Could not load the run's task states: ${messageOf(failure)}` }));
+    }
+  }, key);
+  return found.key === key ? found : { states: NO_STATES, error: null };
 }

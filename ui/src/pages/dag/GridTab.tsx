@@ -1,6 +1,8 @@
 // The DAG page's grid tab: the newest runs as columns and the tasks as rows, refreshed live with
 // one request (GET /ui/grid/{dag_id}). How many runs, and how far back, live in the query string
-// (?runs=50&offset=50), so a reload or a shared link shows the same page of runs.
+// (?runs=50&offset=50), so a reload or a shared link shows the same page of runs. The request
+// names the mapped tasks shown expanded (`expanded`): only their map indexes come one by one,
+// the others' are counted per state. An answer is shown only for the page it was asked for.
 import { useCallback, useMemo, useState } from "preact/hooks";
 import { ApiError, get, isAbort, messageOf } from "../../api";
 import { dagPath } from "../../paths";
@@ -13,6 +15,7 @@ import { type Expansion, type GridRow, loadExpansion, saveExpansion, visibleRows
 import type { GridData } from "./grid/gridTypes";
 
 const RUN_COUNTS = [25, 50, 100];
+const MAX_EXPANDED = 500; // MAX_EXPANDED of src/slipstream/api/routes/ui_grid.py
 
 interface Props {
   session: Session;
@@ -32,7 +35,7 @@ function readPaging(query: URLSearchParams): { limit: number; offset: number } {
 export function GridTab({ dag, query }: Props) {
   const dagId = dag.dag_id;
   const { limit, offset } = readPaging(query);
-  const key = `${dagId}|${limit}|${offset}`;
+  const key = JSON.stringify([dagId, limit, offset]);
   const [data, setData] = useState<{ key: string; grid: GridData } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [expansion, setExpansion] = useState<{ dagId: string; value: Expansion }>(() => ({
@@ -41,17 +44,24 @@ export function GridTab({ dag, query }: Props) {
   }));
   if (expansion.dagId !== dagId) setExpansion({ dagId, value: loadExpansion(dagId) });
   const current = expansion.value;
+  // The server takes up to MAX_EXPANDED ids: the most recently expanded.
+  const expandedIds = useMemo(() => [...new Set(current.expanded.slice(-MAX_EXPANDED))].sort(), [current]);
 
-  usePolling(async (signal) => {
-    try {
-      const grid = await get<GridData>(`/ui/grid/${encodeURIComponent(dagId)}`, { limit, offset }, signal);
-      setData({ key, grid });
-      setError(null);
-    } catch (failure) {
-      if (isAbort(failure)) throw failure;
-      setError(failure instanceof ApiError && failure.status === 404 ? `No DAG ${dagId}` : messageOf(failure));
-    }
-  }, key);
+  usePolling(
+    async (signal) => {
+      try {
+        const path = `/ui/grid/${encodeURIComponent(dagId)}`;
+        const grid = await get<GridData>(path, { limit, offset, expanded: expandedIds }, signal);
+        setData({ key, grid });
+        setError(null);
+      } catch (failure) {
+        if (isAbort(failure)) throw failure;
+        setError(failure instanceof ApiError && failure.status === 404 ? `No DAG ${dagId}` : messageOf(failure));
+      }
+    },
+    // Expanding a mapped task asks again at once (its indexes); the shown page stays meanwhile.
+    `${key}\u0000${expandedIds.join("\u0000")}`,
+  );
 
   const onToggle = useCallback(
     (row: GridRow) => {
@@ -65,7 +75,7 @@ export function GridTab({ dag, query }: Props) {
     [dagId, current],
   );
 
-  const grid = data?.grid.dag_id === dagId ? data.grid : null;
+  const grid = data?.key === key ? data.grid : null;
   const runs = useMemo(() => (grid ? [...grid.runs].reverse() : []), [grid]);
   const rows = useMemo(() => (grid ? visibleRows(grid.nodes, runs, current) : []), [grid, runs, current]);
   const collapsed = useMemo(() => new Set(current.collapsed), [current]);

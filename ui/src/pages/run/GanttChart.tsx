@@ -1,6 +1,7 @@
 // The Gantt chart of a DAG run: one bar per task instance, rows in the DAG's task order, from
 // when it was queued (lighter) and started to when it ended, coloured by its state. Hovering or
 // focusing a bar shows its times; clicking opens the task instance. Running bars grow live.
+// All the run's task instances come in one request (GET /ui/runs/{dag_id}/{run_id}).
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, isAbort, messageOf } from "../../api";
 import { dateTime, duration } from "../../format";
@@ -29,7 +30,7 @@ export function GanttChart({ dagId, runId }: { dagId: string; runId: string }) {
   usePolling(
     async (signal) => {
       try {
-        setInstances(await fetchRunTaskInstances(dagId, runId, signal));
+        setInstances((await fetchRunTaskInstances(dagId, runId, signal)).task_instances);
         setError(null);
       } catch (failure) {
         if (isAbort(failure) || (failure instanceof ApiError && failure.status === 401)) throw failure;

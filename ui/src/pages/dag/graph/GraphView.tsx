@@ -4,15 +4,12 @@
 import { useMemo } from "preact/hooks";
 import { navigate } from "../../../router";
 import type { TaskInstanceState } from "../../../types";
-import { combinedState } from "./runTaskInstances";
+import { combinedState, type TaskState } from "./runTaskInstances";
 import type { Layout, PlacedCluster, PlacedEdge, PlacedNode, Point } from "./layout";
 import { shorten } from "./shorten";
 import { usePanZoom } from "./panZoom";
 
-export interface TaskState {
-  state: TaskInstanceState;
-  count: number;
-}
+export type { TaskState };
 
 interface Props {
   layout: Layout;
@@ -61,7 +58,7 @@ export function GraphView({ layout, states, taskLink, onToggleGroup }: Props) {
             <GroupBox
               key={placed.node.id}
               placed={placed}
-              state={combinedState(placed.node.taskIds.flatMap((id) => (states.has(id) ? [states.get(id)!.state] : [])))}
+              state={combinedState(placed.node.taskIds.flatMap((id) => states.get(id) ?? []))?.state}
               onExpand={() => onToggleGroup(placed.node.id)}
             />
           ),

@@ -1,5 +1,7 @@
 // Pan and zoom for an SVG drawing by moving its viewBox: the wheel zooms around the pointer, a
-// drag on the drawing pans it. A drag does not click what it started on.
+// drag on the drawing pans it. A drag does not click what it started on. A drag the browser
+// cancels (a touch turned into a scroll, a lost capture, the window losing focus) ends there,
+// so the drawing never keeps following a pointer whose button is up.
 import { useRef, useState } from "preact/hooks";
 import type { Box } from "./layout";
 
@@ -25,6 +27,8 @@ export interface PanZoom {
     onPointerDown: (event: PointerEvent) => void;
     onPointerMove: (event: PointerEvent) => void;
     onPointerUp: (event: PointerEvent) => void;
+    onPointerCancel: (event: PointerEvent) => void;
+    onLostPointerCapture: (event: PointerEvent) => void;
     onClickCapture: (event: MouseEvent) => void;
   };
 }
@@ -104,6 +108,23 @@ export function usePanZoom(whole: Box): PanZoom {
     drag.current = null;
   };
 
+  /** The drag ends where it is, and clicks nothing: the view stays as it was dragged to. */
+  const onPointerCancel = (event: PointerEvent) => {
+    const current = drag.current;
+    if (!current || current.pointerId !== event.pointerId) return;
+    drag.current = null;
+    dragged.current = false;
+  };
+
+  const onPointerMoveGuarded = (event: PointerEvent) => {
+    // A move without the primary button down belongs to no drag (its end went unseen).
+    if (drag.current && (event.buttons & 1) === 0 && event.pointerType === "mouse") {
+      onPointerCancel(event);
+      return;
+    }
+    onPointerMove(event);
+  };
+
   const onClickCapture = (event: MouseEvent) => {
     if (!dragged.current) return;
     dragged.current = false;
@@ -115,6 +136,14 @@ export function usePanZoom(whole: Box): PanZoom {
     view,
     svgRef,
     reset: () => setView(whole),
-    handlers: { onWheel, onPointerDown, onPointerMove, onPointerUp, onClickCapture },
+    handlers: {
+      onWheel,
+      onPointerDown,
+      onPointerMove: onPointerMoveGuarded,
+      onPointerUp,
+      onPointerCancel,
+      onLostPointerCapture: onPointerCancel,
+      onClickCapture,
+    },
   };
 }

@@ -146,9 +146,13 @@ const STATE_NAME = /^[a-z_]+$/;
 function squaresHtml(row: GridRow, runs: GridRun[]): string {
   let html = "";
   for (const run of runs) {
-    const state = cellOf(row, run)?.state;
-    if (state === undefined) html += '<span class="gc"></span>';
-    else html += `<span class="gc state-${state !== null && STATE_NAME.test(state) ? state : "none"}"></span>`;
+    const cell = cellOf(row, run);
+    if (!cell) html += '<span class="gc"></span>'; // no task instance in this run
+    else {
+      // A task instance without a state yet (the server leaves `state` out) is a square too.
+      const state = cell.state;
+      html += `<span class="gc state-${typeof state === "string" && STATE_NAME.test(state) ? state : "none"}"></span>`;
+    }
   }
   return html;
 }

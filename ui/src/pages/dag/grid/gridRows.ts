@@ -41,10 +41,14 @@ export function saveExpansion(dagId: string, expansion: Expansion): void {
   }
 }
 
-/** How many map indexes a mapped task has at most over the shown runs. */
+/** How many map indexes a mapped task has at most over the shown runs (known whether or not its
+ * indexes were sent one by one). */
 export function mapWidth(taskId: string, runs: GridRun[]): number {
   let widest = 0;
-  for (const run of runs) widest = Math.max(widest, run.cells[taskId]?.instances?.length ?? 0);
+  for (const run of runs) {
+    const cell = run.cells[taskId];
+    widest = Math.max(widest, cell?.map_count ?? cell?.instances?.length ?? 0);
+  }
   return widest;
 }
 
@@ -68,11 +72,15 @@ export function visibleRows(nodes: GridNode[], runs: GridRun[], expansion: Expan
   return rows;
 }
 
-/** What a row shows in one run: the task's or group's cell, or one map index of it. */
+/** What a row shows in one run: the task's or group's cell, or one map index of it (undefined
+ * while the indexes of a task just expanded are on their way). */
 export function cellOf(row: GridRow, run: GridRun): GridCell | GridInstance | undefined {
   const cell = run.cells[row.node.id];
-  if (row.mapIndex === null || !cell) return cell;
-  return cell.instances?.find((instance) => instance.map_index === row.mapIndex);
+  if (row.mapIndex === null || !cell?.instances) return row.mapIndex === null ? cell : undefined;
+  const index = row.mapIndex;
+  const atPosition = cell.instances[index]; // indexes are usually 0…n-1, in order
+  if (atPosition?.map_index === index) return atPosition;
+  return cell.instances.find((instance) => instance.map_index === index);
 }
 
 /** Seconds a run or task took, or has been taking while it runs. */

@@ -29,6 +29,9 @@ export interface GridCell {
   end_date?: string;
   duration?: number;
   state_counts?: Record<string, number>;
+  /** Mapped tasks: how many map indexes it has in this run (0 before it expands). */
+  map_count?: number;
+  /** A mapped task's map indexes, in order: only for the tasks the request named as expanded. */
   instances?: GridInstance[];
 }
 
