@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from slipstream import __version__
@@ -84,17 +84,17 @@ def create_app(config: Config | None = None, *, db: Database | None = None) -> F
     from slipstream.api.routes import auth
 
     app.include_router(auth.router)
-    api = APIRouter(prefix=API_PREFIX)
+    # Each module's router goes straight into the application (not through a router per
+    # prefix): FastAPI analyses a route's parameters again at every level it is included in.
     for name in ROUTE_MODULES:
         module = importlib.import_module(f"slipstream.api.routes.{name}")
         codes = _PUBLIC_CODES if name in PUBLIC_MODULES else _PROTECTED_CODES
-        api.include_router(module.router, responses=errors.documented(*codes))
-    app.include_router(api)
-    ui = APIRouter(prefix=UI_PREFIX)
+        app.include_router(module.router, prefix=API_PREFIX, responses=errors.documented(*codes))
     for name in UI_ROUTE_MODULES:
         module = importlib.import_module(f"slipstream.api.routes.{name}")
-        ui.include_router(module.router, responses=errors.documented(*_PROTECTED_CODES))
-    app.include_router(ui)
+        app.include_router(
+            module.router, prefix=UI_PREFIX, responses=errors.documented(*_PROTECTED_CODES)
+        )
     mount_ui(app)
     return app
 
