@@ -39,11 +39,48 @@ def _differences(db: Database) -> list[object]:
         return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
 
 
+def _through_migrations(db: Database) -> None:
+    """Every migration from nothing to head, as an older database gets them."""
+    with migrate._migration_transaction(db) as connection:
+        migrate._upgrade(connection)
+
+
 def test_models_and_migrations_are_in_sync(empty_db: Database) -> None:
     """A model change without a migration fails here: add one with
     `python -m slipstream.db.migrate revision "what changed"`."""
-    migrate.migrate(empty_db, default_pool_slots=3)
+    _through_migrations(empty_db)
+    assert migrate.current_revision(empty_db) == migrate.head_revision()
     assert _differences(empty_db) == []
+
+
+def test_a_fresh_database_is_created_at_head_from_the_models(empty_db: Database) -> None:
+    """The same schema as the migrations give (the test above), at head, without Alembic."""
+    migrate.migrate(empty_db, default_pool_slots=3)
+    assert migrate.current_revision(empty_db) == migrate.head_revision()
+    assert _differences(empty_db) == []
+    code = (
+        "import sys; from slipstream.db.engine import Database; from slipstream.db import migrate;"
+        f"db = Database({str(empty_db.url.render_as_string(hide_password=False))!r});"
+        "migrate.reset(db, default_pool_slots=3); assert migrate.check(db);"
+        "assert 'alembic' not in sys.modules, 'Alembic was imported'"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_database_created_fresh_takes_later_migrations(tmp_path: Path) -> None:
+    """Alembic reads the version a fresh database was created at, like any other."""
+    db = Database(f"sqlite:///{tmp_path}/fresh.db")
+    try:
+        migrate.migrate(db, default_pool_slots=3)
+        with migrate._migration_transaction(db) as connection:
+            from alembic.runtime.migration import MigrationContext as Context
+
+            assert Context.configure(connection).get_current_revision() == migrate.HEAD_REVISION
+            migrate._upgrade(connection)  # nothing to do, and no error
+        assert migrate.check(db)
+    finally:
+        db.dispose()
 
 
 def test_migrate_from_nothing_then_again(empty_db: Database) -> None:

@@ -1,10 +1,13 @@
 """Bringing a metadata database's schema to the version this Slipstream needs, from code.
 
 Alembic runs in-process on the migrations shipped in the package (`db/migrations/`); users need
-no `alembic.ini`. A migration is one transaction that first takes a lock, so any number of
-processes may call `migrate` at once: the first does the work, the others wait and then find
-nothing to do. On SQLite the lock is the database's write lock (`BEGIN IMMEDIATE`); on PostgreSQL
-a transaction-scoped advisory lock (DDL there is transactional too).
+no `alembic.ini`. A database with no tables at all is created from the models at the newest
+revision instead (as Airflow's `initdb` does), without importing Alembic: a fresh home is ready
+sooner, and tests keep the models and the migrations in sync. A migration is one transaction
+that first takes a lock, so any number of processes may call `migrate` at once: the first does
+the work, the others wait and then find nothing to do. On SQLite the lock is the database's
+write lock (`BEGIN IMMEDIATE`); on PostgreSQL a transaction-scoped advisory lock (DDL there is
+transactional too).
 
 Developers add a migration with `python -m slipstream.db.migrate revision "message"` (see
 `migrations/env.py`).
@@ -58,7 +61,10 @@ def migrate(db: Database, *, default_pool_slots: int | None = None) -> None:
     """
     slots = _default_pool_slots() if default_pool_slots is None else default_pool_slots
     with _migration_transaction(db) as connection:
-        if _revision_of(connection) != HEAD_REVISION:  # at head, Alembic is not even imported
+        revision = _revision_of(connection)
+        if revision is None and not inspect(connection).get_table_names():
+            _create_at_head(connection)
+        elif revision != HEAD_REVISION:  # at head, Alembic is not even imported
             _upgrade(connection)
         _ensure_default_pool(connection, slots)
 
@@ -73,7 +79,7 @@ def reset(db: Database, *, default_pool_slots: int | None = None) -> None:
         existing = MetaData()
         existing.reflect(connection)
         existing.drop_all(connection)
-        _upgrade(connection)
+        _create_at_head(connection)
         _ensure_default_pool(connection, slots)
 
 
@@ -161,6 +167,23 @@ def _alembic_config(connection: Connection) -> AlembicConfig:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
     return config
+
+
+def _create_at_head(connection: Connection) -> None:
+    """Every table of the models, and Alembic's version table saying they are at head."""
+    from sqlalchemy import Column, PrimaryKeyConstraint, String, Table
+
+    from slipstream.db.models import Base
+
+    Base.metadata.create_all(connection)
+    version = Table(
+        VERSION_TABLE,
+        MetaData(),
+        Column("version_num", String(32), nullable=False),
+        PrimaryKeyConstraint("version_num", name=f"{VERSION_TABLE}_pkc"),
+    )
+    version.create(connection)
+    connection.execute(version.insert().values(version_num=HEAD_REVISION))
 
 
 def _upgrade(connection: Connection) -> None:
