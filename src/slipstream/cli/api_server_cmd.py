@@ -1,4 +1,4 @@
-"""`slipstream api-server`: the REST API (and later the UI) under uvicorn.
+"""`slipstream api-server`: the REST API and the web UI under uvicorn.
 
 SIGTERM or Ctrl-C stops it cleanly: it stops listening, lets requests under way finish (for at
 most `GRACEFUL_SHUTDOWN` seconds) and exits with code 0. With `--workers N`, uvicorn runs N
@@ -30,17 +30,46 @@ GRACEFUL_SHUTDOWN = 5
     help="Where to log each request: a file, '-' for standard output, '' for nowhere "
     "(default: [api] access_logfile).",
 )
+@click.option(
+    "--wait-for-schema",
+    type=float,
+    default=0.0,
+    hidden=True,
+    help="Seconds to wait for the database to be migrated (`standalone` starts the API server "
+    "while it migrates), loading the application meanwhile.",
+)
 def api_server(
     host: str | None,
     port: int | None,
     workers: int | None,
     access_logfile: str | None,
+    wait_for_schema: float,
 ) -> None:
-    """Serve the REST API at /api/v2 until stopped (Ctrl-C or SIGTERM)."""
+    """Serve the REST API at /api/v2 and the web UI until stopped (Ctrl-C or SIGTERM)."""
     try:
+        if wait_for_schema > 0:
+            _wait_for_schema(wait_for_schema)
         _serve(host, port, workers, access_logfile)
     except KeyboardInterrupt:  # before uvicorn took the signals over: nothing to clean up
         raise SystemExit(130) from None
+
+
+def _wait_for_schema(timeout: float) -> None:
+    """Import the application (most of the start-up), then wait until the database is
+    migrated; `_serve` then says what is wrong if it is not within `timeout` seconds."""
+    import time
+
+    import slipstream.api.app  # noqa: F401 - loaded while the database is migrated
+    from slipstream.cli.db_cmd import open_cli_database
+    from slipstream.db.migrate import check
+
+    _, db = open_cli_database(migrated=False)
+    try:
+        deadline = time.monotonic() + timeout
+        while not check(db) and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        db.dispose()
 
 
 def _serve(

@@ -1,11 +1,10 @@
 """`slipstream standalone`: everything on one machine, from one command.
 
 It prepares `SLIPSTREAM_HOME` (config with fresh keys, DAGs and logs folders), starts the DAG
-processor as a child process (first, so its start-up overlaps ours: it waits for the schema),
-migrates the metadata database, creates the `admin` user on first start, and runs the scheduler
-with the local executor in this process. The API server (`slipstream api-server` on `[api] host`
-and `[api] port`) starts as a second child once the scheduler is ready, so that loading the web
-application does not slow the engine's start on a small machine; a line says when it answers.
+processor and the API server (`slipstream api-server` on `[api] host` and `[api] port`) as child
+processes first, so that their start-up overlaps ours (each loads its code, then waits for the
+schema), migrates the metadata database, creates the `admin` user on first start, and runs the
+scheduler with the local executor in this process; a line says when the API answers.
 
 The first start with no admin user creates one named `admin` with a random password, prints the
 password once in the banner and keeps it in `$SLIPSTREAM_HOME/standalone_admin_password.txt`
@@ -61,7 +60,9 @@ def standalone() -> None:
     api.require_free_port()
     children = Children()
     try:
-        children.start("DAG processor", "dag-processor", "--wait-for-schema", str(SCHEMA_WAIT))
+        wait = ("--wait-for-schema", str(SCHEMA_WAIT))
+        children.start("DAG processor", "dag-processor", *wait)
+        children.start("API server", "api-server", *api.args(), *wait)
         _run(home, config, api, children)
     except KeyboardInterrupt:  # during start-up, before the scheduler handles signals
         pass
@@ -194,7 +195,6 @@ def _run(home: Path, config: Config, api: ApiAddress, children: Children) -> Non
         stop = threading.Event()
         click.echo(f"Slipstream is running (ready in {_since_start():.2f} s)", err=True)
         click.echo("\n".join(_banner(home, config, db, api, password)), err=True)
-        children.start("API server", "api-server", *api.args())  # now: no start-up contention
         children.watch(stop)
         threading.Thread(target=_announce_when_serving, args=(api, stop), daemon=True).start()
         with _stop_on_signals(stop):
