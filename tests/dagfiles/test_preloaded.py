@@ -117,3 +117,13 @@ def test_the_import_sees_the_given_environment_and_prints_nowhere(
     assert out.read_text() == "unset"
     assert os.environ["PRELOAD_TEST_SECRET"] == "hidden"  # put back afterwards
     assert "printed at import" not in capfd.readouterr().out
+
+
+def test_each_preloaded_dag_has_its_template_environment_built(tmp_path: Path) -> None:
+    """Task processes forked from the preloading process find it built (once for all)."""
+    from slipstream.sdk import templating
+
+    path = write(tmp_path / "templated.py", SIMPLE.format(dag_id="templated"))
+    dag = preloaded.preload(path).dags["templated"]
+    assert dag in templating._DAG_ENVS
+    assert templating.dag_template_env(dag) is templating.dag_template_env(dag)

@@ -76,7 +76,17 @@ def preload(fileloc: str, *, environ: Mapping[str, str] | None = None) -> Preloa
     files = [path, *_user_files(set(sys.modules) - before, path)]
     entry = Preloaded(path, dict(bag.dags), tuple(s for s in map(stamp, files) if s is not None))
     _PRELOADED[path] = entry
+    _build_template_environments(entry)
     return entry
+
+
+def _build_template_environments(entry: Preloaded) -> None:
+    """Each DAG's Jinja environment, built here once instead of in every task process."""
+    from slipstream.sdk.templating import dag_template_env
+
+    for dag in entry.dags.values():
+        with contextlib.suppress(Exception):  # a broken one fails in the task, as it would
+            dag_template_env(dag)
 
 
 def lookup(fileloc: str, dag_id: str) -> Any | None:

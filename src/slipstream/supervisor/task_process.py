@@ -14,7 +14,9 @@ Started either forked from the supervisor (`run_forked`), or as a fresh interpre
 from __future__ import annotations
 
 import argparse
+import contextlib
 import faulthandler
+import functools
 import json
 import logging
 import os
@@ -121,16 +123,28 @@ def _serve(sock: socket.socket, parent_pid: int) -> int:
 
 def _die_with_parent(parent_pid: int) -> None:
     """Ask Linux to SIGKILL us when the supervisor dies, so a try never outlives it."""
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
+    libc = _libc()
+    if libc is not None:
+        with contextlib.suppress(AttributeError):
             libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
     if os.getppid() != parent_pid:
         os._exit(1)
+
+
+@functools.cache
+def _libc() -> Any:
+    """The C library on Linux (None elsewhere); loaded once, before task processes fork."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+_libc()
 
 
 # --- one try --------------------------------------------------------------------------------
