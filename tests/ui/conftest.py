@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -104,17 +105,17 @@ def _finished_as(state: str) -> Callable[[Harness, Any], None]:
     return lambda harness, workload: harness.finish(workload, state)
 
 
-@pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory,
-    _sqlite_template: Path,
-    _password_hashes: dict[str, str],
-) -> Iterator[LiveApi]:
-    """`slipstream api-server` on a home of its own holding the catalog, for a whole module."""
+def require_built_ui() -> None:
+    """Fails the test at once, saying what to do, when the UI's bundle is missing."""
     if not (STATIC_DIR / "index.html").is_file():
         pytest.fail(f"The UI is not built in {STATIC_DIR}: run `make ui`", pytrace=False)
-    home = tmp_path_factory.mktemp("ui_home")
-    env = _prepare_home(home, _sqlite_template, _password_hashes)
+
+
+@contextmanager
+def serve_api(home: Path, env: dict[str, str]) -> Iterator[LiveApi]:
+    """`slipstream api-server` on `home` (prepared by `_prepare_home`, which gave `env`), on a
+    free port, once it answers; stopped (killed if it lingers) on leaving. Its output goes to
+    `home/api-server.log`, shown when it fails to start."""
     port = api_fixtures._free_port()
     script = str(Path(sys.executable).with_name("slipstream"))
     log_path = home / "api-server.log"
@@ -139,6 +140,20 @@ def server(
 
 
 @pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory,
+    _sqlite_template: Path,
+    _password_hashes: dict[str, str],
+) -> Iterator[LiveApi]:
+    """`slipstream api-server` on a home of its own holding the catalog, for a whole module."""
+    require_built_ui()
+    home = tmp_path_factory.mktemp("ui_home")
+    env = _prepare_home(home, _sqlite_template, _password_hashes)
+    with serve_api(home, env) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
 def live_server(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
@@ -152,8 +167,7 @@ def live_server(
     (file name: source); the fixture yields once the API answers and every DAG id of the
     module's `LIVE_DAG_IDS` is stored. Runs are the module's to trigger.
     """
-    if not (STATIC_DIR / "index.html").is_file():
-        pytest.fail(f"The UI is not built in {STATIC_DIR}: run `make ui`", pytrace=False)
+    require_built_ui()
     files: dict[str, str] = request.module.LIVE_DAG_FILES
     dag_ids: list[str] = list(request.module.LIVE_DAG_IDS)
     home = tmp_path_factory.mktemp("ui_live_home")

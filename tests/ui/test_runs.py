@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,12 +19,17 @@ import pytest
 from playwright.sync_api import expect
 
 from slipstream.db.engine import Database
-from slipstream.ui import STATIC_DIR
-from tests.api import conftest as api_fixtures
 from tests.api import dag_files
 from tests.api.conftest import LiveApi
 from tests.scheduler.helpers import Harness
-from tests.ui.conftest import _prepare_home, api, api_get, fill_login_form
+from tests.ui.conftest import (
+    _prepare_home,
+    api,
+    api_get,
+    fill_login_form,
+    require_built_ui,
+    serve_api,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -78,8 +81,7 @@ def runs_server(
 ) -> Iterator[LiveApi]:
     """`slipstream api-server` on a home holding `fill_runs`'s DAG and runs (no scheduler: the
     runs stay as the tests leave them)."""
-    if not (STATIC_DIR / "index.html").is_file():
-        pytest.fail(f"The UI is not built in {STATIC_DIR}: run `make ui`", pytrace=False)
+    require_built_ui()
     home = tmp_path_factory.mktemp("ui_runs_home")
     env = _prepare_home(home, _sqlite_template, _password_hashes, catalog=False)
     db = Database(f"sqlite:///{home / 'slipstream.db'}")
@@ -87,27 +89,8 @@ def runs_server(
         fill_runs(db, home / "dags")
     finally:
         db.dispose()
-    port = api_fixtures._free_port()
-    script = str(Path(sys.executable).with_name("slipstream"))
-    log_path = home / "api-server.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [script, "api-server", "--host", "127.0.0.1", "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            api_fixtures._wait_until_serving(url, process, log_path)
-            yield LiveApi(url, process)
-        finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with serve_api(home, env) as live:
+        yield live
 
 
 Open = Callable[[Any, str, str], None]

@@ -3,12 +3,11 @@
 // live in the query string, so a filtered view can be reloaded and shared.
 import { useEffect, useState } from "preact/hooks";
 import { get } from "../../api";
-import { PAGE_SIZES, Pager } from "../../components/Pager";
 import { dateTime, fromNow } from "../../format";
 import { dagPath, runPath } from "../../paths";
 import { href, Link, navigate } from "../../router";
 import type { Session } from "../../session";
-import { Clipped, ErrorBanner, PageTitle, useListing } from "./AdminKit";
+import { AdminListPage, Clipped, ListTail, pageParams, readListFilters, useListing } from "./AdminKit";
 import type { EventLog, EventLogCollection } from "./adminTypes";
 
 const PATH = "/events";
@@ -36,21 +35,12 @@ interface Filters {
 function readFilters(query: URLSearchParams): Filters {
   const values = {} as Record<FilterName, string>;
   for (const [name] of [...TEXT_FILTERS, ...DATE_FILTERS]) values[name] = query.get(name) ?? "";
-  const page = Number(query.get("page"));
-  const size = Number(query.get("size"));
-  return {
-    values,
-    page: Number.isInteger(page) && page > 0 ? page : 1,
-    pageSize: PAGE_SIZES.includes(size) ? size : PAGE_SIZES[0],
-  };
+  const { page, pageSize } = readListFilters(query);
+  return { values, page, pageSize };
 }
 
 function filtersHref(filters: Filters): string {
-  return href(PATH, {
-    ...filters.values,
-    page: filters.page > 1 ? String(filters.page) : undefined,
-    size: filters.pageSize === PAGE_SIZES[0] ? undefined : String(filters.pageSize),
-  });
+  return href(PATH, { ...filters.values, ...pageParams(filters) });
 }
 
 function update(changes: { values?: Partial<Filters["values"]>; page?: number; pageSize?: number }, replace = false) {
@@ -86,35 +76,38 @@ export function AuditLogPage({ query }: { session: Session; query: URLSearchPara
       signal,
     );
   }, key);
-  const data = listing.data;
   const filtered = Object.values(filters.values).some(Boolean);
 
   return (
-    <main class="page">
-      <PageTitle title="Audit log" count={data?.total_entries}>
-        {filtered && (
+    <AdminListPage
+      title="Audit log"
+      listing={listing}
+      actions={
+        filtered && (
           <button type="button" onClick={() => navigate(PATH)}>
             Clear filters
           </button>
-        )}
-      </PageTitle>
-      <div class="event-filters" role="search" aria-label="Filter events">
-        {TEXT_FILTERS.map(([name, label]) => (
-          <TextFilterField key={name} label={label} value={filters.values[name]} onChange={(value) => update({ values: { [name]: value } }, true)} />
-        ))}
-        {DATE_FILTERS.map(([name, label]) => (
-          <label key={name} class="field">
-            <span class="field-label">{label}</span>
-            <input
-              type="datetime-local"
-              value={filters.values[name]}
-              onChange={(event) => update({ values: { [name]: event.currentTarget.value } })}
-            />
-          </label>
-        ))}
-      </div>
-      <ErrorBanner error={listing.error} />
-      {data && (
+        )
+      }
+      toolbar={
+        <div class="event-filters" role="search" aria-label="Filter events">
+          {TEXT_FILTERS.map(([name, label]) => (
+            <TextFilterField key={name} label={label} value={filters.values[name]} onChange={(value) => update({ values: { [name]: value } }, true)} />
+          ))}
+          {DATE_FILTERS.map(([name, label]) => (
+            <label key={name} class="field">
+              <span class="field-label">{label}</span>
+              <input
+                type="datetime-local"
+                value={filters.values[name]}
+                onChange={(event) => update({ values: { [name]: event.currentTarget.value } })}
+              />
+            </label>
+          ))}
+        </div>
+      }
+    >
+      {(data) => (
         <>
           <table class="admin-table" aria-label="Audit events">
             <thead>
@@ -134,18 +127,18 @@ export function AuditLogPage({ query }: { session: Session; query: URLSearchPara
               ))}
             </tbody>
           </table>
-          {data.event_logs.length === 0 && <p class="empty muted">{filtered ? "No event matches these filters." : "No events yet."}</p>}
-          <Pager
+          <ListTail
+            shown={data.event_logs.length}
+            total={data.total_entries}
+            emptyText={filtered ? "No event matches these filters." : "No events yet."}
             page={filters.page}
             pageSize={filters.pageSize}
-            total={data.total_entries}
             onPage={(page) => update({ page })}
             onPageSize={(pageSize) => update({ pageSize })}
           />
         </>
       )}
-      {!data && !listing.error && <p class="muted">Loading…</p>}
-    </main>
+    </AdminListPage>
   );
 }
 

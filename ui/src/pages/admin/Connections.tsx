@@ -8,24 +8,22 @@
 // `[core] test_connection` is enabled; after its first refusal the Test buttons are gone until the
 // page is loaded again.
 import { useState } from "preact/hooks";
-import { ApiError, get, messageOf, request } from "../../api";
-import { Pager } from "../../components/Pager";
+import { ApiError, messageOf, request } from "../../api";
 import { notify } from "../../notices";
 import { may } from "../../permissions";
-import { useLocation } from "../../router";
 import type { Session } from "../../session";
 import {
+  ActionsHeader,
+  AdminListPage,
   Clipped,
-  ConfirmDialog,
-  ErrorBanner,
+  DeleteDialog,
+  EditDeleteButtons,
   Field,
   FormDialog,
-  listFiltersHref,
-  PageTitle,
-  readListFilters,
-  SearchBox,
-  updateListFilters,
-  useListing,
+  ListTail,
+  SearchToolbar,
+  useEditing,
+  usePagedListing,
 } from "./AdminKit";
 import type { Connection, ConnectionCollection } from "./adminTypes";
 
@@ -36,46 +34,41 @@ const connectionUrl = (id: string) => `${URL}/${encodeURIComponent(id)}`;
 type Editing = { kind: "create" } | { kind: "edit"; connection: Connection } | { kind: "delete"; connection: Connection };
 
 export function ConnectionsPage({ session }: { session: Session }) {
-  const filters = readListFilters(useLocation().query);
-  const key = listFiltersHref(PATH, filters);
   const canChange = may(session.role, "change", "connection");
-  const [editing, setEditing] = useState<Editing | null>(null);
   const [canTest, setCanTest] = useState(!testingRefused);
-  const listing = useListing(
-    (signal) =>
-      get<ConnectionCollection>(
-        URL,
-        {
-          connection_id_pattern: filters.search,
-          order_by: "connection_id",
-          limit: filters.pageSize,
-          offset: (filters.page - 1) * filters.pageSize,
-        },
-        signal,
-      ),
-    key,
-  );
-  const close = () => setEditing(null);
-  const done = (text: string) => {
-    notify(text);
-    listing.refresh();
-  };
-  const data = listing.data;
+  const { filters, listing, paging } = usePagedListing<ConnectionCollection>(PATH, URL, (search) => ({
+    connection_id_pattern: search,
+    order_by: "connection_id",
+  }));
+  const { editing, setEditing, close, done } = useEditing<Editing>(listing.refresh);
 
   return (
-    <main class="page">
-      <PageTitle title="Connections" count={data?.total_entries}>
-        {canChange && (
-          <button type="button" class="primary" onClick={() => setEditing({ kind: "create" })}>
-            + Add connection
-          </button>
-        )}
-      </PageTitle>
-      <div class="toolbar">
-        <SearchBox value={filters.search} label="Search connection ids" onSearch={(search) => updateListFilters(PATH, { search }, true)} />
-      </div>
-      <ErrorBanner error={listing.error} />
-      {data && (
+    <AdminListPage
+      title="Connections"
+      listing={listing}
+      addLabel="+ Add connection"
+      onAdd={canChange ? () => setEditing({ kind: "create" }) : undefined}
+      toolbar={<SearchToolbar path={PATH} value={filters.search} label="Search connection ids" />}
+      dialogs={
+        <>
+          {editing?.kind === "create" && <ConnectionForm onClose={close} onSaved={(id) => done(`Connection ${id} created`)} />}
+          {editing?.kind === "edit" && (
+            <ConnectionForm connection={editing.connection} onClose={close} onSaved={(id) => done(`Connection ${id} saved`)} />
+          )}
+          {editing?.kind === "delete" && (
+            <DeleteDialog
+              noun="connection"
+              name={editing.connection.connection_id}
+              consequence="Tasks that use it will fail."
+              url={connectionUrl(editing.connection.connection_id)}
+              onClose={close}
+              onDeleted={done}
+            />
+          )}
+        </>
+      }
+    >
+      {(data) => (
         <>
           <table class="admin-table" aria-label="Connections">
             <thead>
@@ -87,11 +80,7 @@ export function ConnectionsPage({ session }: { session: Session }) {
                 <th>Schema</th>
                 <th>Login</th>
                 <th>Description</th>
-                {canChange && (
-                  <th>
-                    <span class="visually-hidden">Actions</span>
-                  </th>
-                )}
+                {canChange && <ActionsHeader />}
               </tr>
             </thead>
             <tbody>
@@ -114,40 +103,15 @@ export function ConnectionsPage({ session }: { session: Session }) {
               ))}
             </tbody>
           </table>
-          {data.connections.length === 0 && (
-            <p class="empty muted">{filters.search ? "No connection id matches this search." : "No connections yet."}</p>
-          )}
-          <Pager
-            page={filters.page}
-            pageSize={filters.pageSize}
+          <ListTail
+            shown={data.connections.length}
             total={data.total_entries}
-            onPage={(page) => updateListFilters(PATH, { page })}
-            onPageSize={(pageSize) => updateListFilters(PATH, { pageSize })}
+            emptyText={filters.search ? "No connection id matches this search." : "No connections yet."}
+            {...paging}
           />
         </>
       )}
-      {!data && !listing.error && <p class="muted">Loading…</p>}
-      {editing?.kind === "create" && <ConnectionForm onClose={close} onSaved={(id) => done(`Connection ${id} created`)} />}
-      {editing?.kind === "edit" && (
-        <ConnectionForm connection={editing.connection} onClose={close} onSaved={(id) => done(`Connection ${id} saved`)} />
-      )}
-      {editing?.kind === "delete" && (
-        <ConfirmDialog
-          title="Delete connection"
-          message={
-            <>
-              Delete connection <code>{editing.connection.connection_id}</code>? Tasks that use it will fail.
-            </>
-          }
-          confirmLabel="Delete"
-          onClose={close}
-          onConfirm={async () => {
-            await request("DELETE", connectionUrl(editing.connection.connection_id));
-            done(`Connection ${editing.connection.connection_id} deleted`);
-          }}
-        />
-      )}
-    </main>
+    </AdminListPage>
   );
 }
 
@@ -182,12 +146,7 @@ function ConnectionRow({ connection, canChange, onTest, onEdit, onDelete }: RowP
               Test
             </button>
           )}
-          <button type="button" aria-label={`Edit ${id}`} onClick={onEdit}>
-            Edit
-          </button>
-          <button type="button" aria-label={`Delete ${id}`} onClick={onDelete}>
-            Delete
-          </button>
+          <EditDeleteButtons name={id} onEdit={onEdit} onDelete={onDelete} />
         </td>
       )}
     </tr>

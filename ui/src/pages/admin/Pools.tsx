@@ -2,24 +2,21 @@
 // live; op and admin create, edit and delete pools. `default_pool` cannot be deleted: the API
 // says so, and the dialog shows its message.
 import { useState } from "preact/hooks";
-import { get, request } from "../../api";
-import { Pager } from "../../components/Pager";
-import { notify } from "../../notices";
+import { request } from "../../api";
 import { may } from "../../permissions";
-import { useLocation } from "../../router";
 import type { Session } from "../../session";
 import {
+  ActionsHeader,
+  AdminListPage,
   Clipped,
-  ConfirmDialog,
-  ErrorBanner,
+  DeleteDialog,
+  EditDeleteButtons,
   Field,
   FormDialog,
-  listFiltersHref,
-  PageTitle,
-  readListFilters,
-  SearchBox,
-  updateListFilters,
-  useListing,
+  ListTail,
+  SearchToolbar,
+  useEditing,
+  usePagedListing,
 } from "./AdminKit";
 import type { Pool, PoolCollection } from "./adminTypes";
 
@@ -31,45 +28,38 @@ const UNLIMITED = -1;
 type Editing = { kind: "create" } | { kind: "edit"; pool: Pool } | { kind: "delete"; pool: Pool };
 
 export function PoolsPage({ session }: { session: Session }) {
-  const filters = readListFilters(useLocation().query);
-  const key = listFiltersHref(PATH, filters);
   const canChange = may(session.role, "change", "pool");
-  const [editing, setEditing] = useState<Editing | null>(null);
-  const listing = useListing(
-    (signal) =>
-      get<PoolCollection>(
-        URL,
-        {
-          pool_name_pattern: filters.search,
-          order_by: "pool",
-          limit: filters.pageSize,
-          offset: (filters.page - 1) * filters.pageSize,
-        },
-        signal,
-      ),
-    key,
-  );
-  const close = () => setEditing(null);
-  const done = (text: string) => {
-    notify(text);
-    listing.refresh();
-  };
-  const data = listing.data;
+  const { filters, listing, paging } = usePagedListing<PoolCollection>(PATH, URL, (search) => ({
+    pool_name_pattern: search,
+    order_by: "pool",
+  }));
+  const { editing, setEditing, close, done } = useEditing<Editing>(listing.refresh);
 
   return (
-    <main class="page">
-      <PageTitle title="Pools" count={data?.total_entries}>
-        {canChange && (
-          <button type="button" class="primary" onClick={() => setEditing({ kind: "create" })}>
-            + Add pool
-          </button>
-        )}
-      </PageTitle>
-      <div class="toolbar">
-        <SearchBox value={filters.search} label="Search pools" onSearch={(search) => updateListFilters(PATH, { search }, true)} />
-      </div>
-      <ErrorBanner error={listing.error} />
-      {data && (
+    <AdminListPage
+      title="Pools"
+      listing={listing}
+      addLabel="+ Add pool"
+      onAdd={canChange ? () => setEditing({ kind: "create" }) : undefined}
+      toolbar={<SearchToolbar path={PATH} value={filters.search} label="Search pools" />}
+      dialogs={
+        <>
+          {editing?.kind === "create" && <PoolForm onClose={close} onSaved={(name) => done(`Pool ${name} created`)} />}
+          {editing?.kind === "edit" && <PoolForm pool={editing.pool} onClose={close} onSaved={(name) => done(`Pool ${name} saved`)} />}
+          {editing?.kind === "delete" && (
+            <DeleteDialog
+              noun="pool"
+              name={editing.pool.name}
+              consequence="Tasks assigned to it will not run until it exists again."
+              url={poolUrl(editing.pool.name)}
+              onClose={close}
+              onDeleted={done}
+            />
+          )}
+        </>
+      }
+    >
+      {(data) => (
         <>
           <table class="admin-table" aria-label="Pools">
             <thead>
@@ -84,11 +74,7 @@ export function PoolsPage({ session }: { session: Session }) {
                 <th class="num">Open</th>
                 <th>Counts deferred</th>
                 <th>Description</th>
-                {canChange && (
-                  <th>
-                    <span class="visually-hidden">Actions</span>
-                  </th>
-                )}
+                {canChange && <ActionsHeader />}
               </tr>
             </thead>
             <tbody>
@@ -114,48 +100,21 @@ export function PoolsPage({ session }: { session: Session }) {
                   </td>
                   {canChange && (
                     <td class="actions">
-                      <button type="button" aria-label={`Edit ${pool.name}`} onClick={() => setEditing({ kind: "edit", pool })}>
-                        Edit
-                      </button>
-                      <button type="button" aria-label={`Delete ${pool.name}`} onClick={() => setEditing({ kind: "delete", pool })}>
-                        Delete
-                      </button>
+                      <EditDeleteButtons
+                        name={pool.name}
+                        onEdit={() => setEditing({ kind: "edit", pool })}
+                        onDelete={() => setEditing({ kind: "delete", pool })}
+                      />
                     </td>
                   )}
                 </tr>
               ))}
             </tbody>
           </table>
-          {data.pools.length === 0 && <p class="empty muted">No pool matches this search.</p>}
-          <Pager
-            page={filters.page}
-            pageSize={filters.pageSize}
-            total={data.total_entries}
-            onPage={(page) => updateListFilters(PATH, { page })}
-            onPageSize={(pageSize) => updateListFilters(PATH, { pageSize })}
-          />
+          <ListTail shown={data.pools.length} total={data.total_entries} emptyText="No pool matches this search." {...paging} />
         </>
       )}
-      {!data && !listing.error && <p class="muted">Loading…</p>}
-      {editing?.kind === "create" && <PoolForm onClose={close} onSaved={(name) => done(`Pool ${name} created`)} />}
-      {editing?.kind === "edit" && <PoolForm pool={editing.pool} onClose={close} onSaved={(name) => done(`Pool ${name} saved`)} />}
-      {editing?.kind === "delete" && (
-        <ConfirmDialog
-          title="Delete pool"
-          message={
-            <>
-              Delete pool <code>{editing.pool.name}</code>? Tasks assigned to it will not run until it exists again.
-            </>
-          }
-          confirmLabel="Delete"
-          onClose={close}
-          onConfirm={async () => {
-            await request("DELETE", poolUrl(editing.pool.name));
-            done(`Pool ${editing.pool.name} deleted`);
-          }}
-        />
-      )}
-    </main>
+    </AdminListPage>
   );
 }
 

@@ -11,7 +11,7 @@ import { notify } from "../../notices";
 import { may } from "../../permissions";
 import { navigate } from "../../router";
 import type { Session } from "../../session";
-import { ConfirmDialog, ErrorBanner, Field, FormDialog, PageTitle, useListing } from "./AdminKit";
+import { ActionsHeader, AdminListPage, ConfirmDialog, Field, FormDialog, useEditing, useListing } from "./AdminKit";
 import { MIN_PASSWORD_LENGTH, ROLE_NAMES, type RoleName, type User, type UserCollection } from "./adminTypes";
 
 const URL = "/ui/users";
@@ -25,14 +25,9 @@ type Editing =
 
 export function UsersPage({ session }: { session: Session }) {
   const canChange = may(session.role, "change", "user");
-  const [editing, setEditing] = useState<Editing | null>(null);
   const [ownNewRole, setOwnNewRole] = useState<RoleName | null>(null);
   const listing = useListing((signal) => get<UserCollection>(URL, undefined, signal), "users");
-  const close = () => setEditing(null);
-  const done = (text: string) => {
-    notify(text);
-    listing.refresh();
-  };
+  const { editing, setEditing, close, done } = useEditing<Editing>(listing.refresh);
   const setActive = async (user: User, active: boolean) => {
     try {
       await request("PATCH", userUrl(user.username), { body: { active } });
@@ -41,19 +36,43 @@ export function UsersPage({ session }: { session: Session }) {
       notify(failure instanceof Error ? failure.message : String(failure), "error");
     }
   };
-  const data = listing.data;
 
   return (
-    <main class="page">
-      <PageTitle title="Users" count={data?.total_entries}>
-        {canChange && (
-          <button type="button" class="primary" onClick={() => setEditing({ kind: "create" })}>
-            + Add user
-          </button>
-        )}
-      </PageTitle>
-      <ErrorBanner error={listing.error} />
-      {data && (
+    <AdminListPage
+      title="Users"
+      listing={listing}
+      addLabel="+ Add user"
+      onAdd={canChange ? () => setEditing({ kind: "create" }) : undefined}
+      dialogs={
+        <>
+          {editing?.kind === "create" && <CreateUserForm onClose={close} onSaved={done} />}
+          {editing?.kind === "role" && (
+            <RoleForm
+              user={editing.user}
+              onClose={close}
+              onSaved={done}
+              onOwnRoleChanged={setOwnNewRole}
+              isMe={editing.user.username === session.username}
+            />
+          )}
+          {ownNewRole && <OwnRoleChanged role={ownNewRole} />}
+          {editing?.kind === "password" && <PasswordForm user={editing.user} onClose={close} onSaved={done} />}
+          {editing?.kind === "delete" && (
+            <ConfirmDialog
+              title="Delete user"
+              message={`Delete user ${editing.user.username}? They are logged out at once and cannot log in again.`}
+              confirmLabel="Delete"
+              onClose={close}
+              onConfirm={async () => {
+                await request("DELETE", userUrl(editing.user.username));
+                done(`User ${editing.user.username} deleted`);
+              }}
+            />
+          )}
+        </>
+      }
+    >
+      {(data) => (
         <table class="admin-table" aria-label="Users">
           <thead>
             <tr>
@@ -64,11 +83,7 @@ export function UsersPage({ session }: { session: Session }) {
               <th>Active</th>
               <th>Created</th>
               <th>Last login</th>
-              {canChange && (
-                <th>
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              )}
+              {canChange && <ActionsHeader />}
             </tr>
           </thead>
           <tbody>
@@ -122,32 +137,7 @@ export function UsersPage({ session }: { session: Session }) {
           </tbody>
         </table>
       )}
-      {!data && !listing.error && <p class="muted">Loading…</p>}
-      {editing?.kind === "create" && <CreateUserForm onClose={close} onSaved={done} />}
-      {editing?.kind === "role" && (
-        <RoleForm
-          user={editing.user}
-          onClose={close}
-          onSaved={done}
-          onOwnRoleChanged={setOwnNewRole}
-          isMe={editing.user.username === session.username}
-        />
-      )}
-      {ownNewRole && <OwnRoleChanged role={ownNewRole} />}
-      {editing?.kind === "password" && <PasswordForm user={editing.user} onClose={close} onSaved={done} />}
-      {editing?.kind === "delete" && (
-        <ConfirmDialog
-          title="Delete user"
-          message={`Delete user ${editing.user.username}? They are logged out at once and cannot log in again.`}
-          confirmLabel="Delete"
-          onClose={close}
-          onConfirm={async () => {
-            await request("DELETE", userUrl(editing.user.username));
-            done(`User ${editing.user.username} deleted`);
-          }}
-        />
-      )}
-    </main>
+    </AdminListPage>
   );
 }
 

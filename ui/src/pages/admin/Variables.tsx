@@ -2,24 +2,21 @@
 // Values of sensitive keys arrive masked (`***`) and are shown as the API gives them; sending a
 // masked value back keeps the stored secret, so the edit form sends the value only when changed.
 import { useState } from "preact/hooks";
-import { get, request } from "../../api";
-import { Pager } from "../../components/Pager";
-import { notify } from "../../notices";
+import { request } from "../../api";
 import { may } from "../../permissions";
-import { useLocation } from "../../router";
 import type { Session } from "../../session";
 import {
+  ActionsHeader,
+  AdminListPage,
   Clipped,
-  ConfirmDialog,
-  ErrorBanner,
+  DeleteDialog,
+  EditDeleteButtons,
   Field,
   FormDialog,
-  listFiltersHref,
-  PageTitle,
-  readListFilters,
-  SearchBox,
-  updateListFilters,
-  useListing,
+  ListTail,
+  SearchToolbar,
+  useEditing,
+  usePagedListing,
 } from "./AdminKit";
 import type { Variable, VariableCollection } from "./adminTypes";
 import { ImportVariablesDialog } from "./ImportVariables";
@@ -31,50 +28,48 @@ const variableUrl = (key: string) => `${URL}/${encodeURIComponent(key)}`;
 type Editing = { kind: "create" } | { kind: "edit"; variable: Variable } | { kind: "delete"; variable: Variable } | { kind: "import" };
 
 export function VariablesPage({ session }: { session: Session }) {
-  const filters = readListFilters(useLocation().query);
-  const key = listFiltersHref(PATH, filters);
   const canChange = may(session.role, "change", "variable");
-  const [editing, setEditing] = useState<Editing | null>(null);
-  const listing = useListing(
-    (signal) =>
-      get<VariableCollection>(
-        URL,
-        {
-          variable_key_pattern: filters.search,
-          order_by: "key",
-          limit: filters.pageSize,
-          offset: (filters.page - 1) * filters.pageSize,
-        },
-        signal,
-      ),
-    key,
-  );
-  const close = () => setEditing(null);
-  const done = (text: string) => {
-    notify(text);
-    listing.refresh();
-  };
-  const data = listing.data;
+  const { filters, listing, paging } = usePagedListing<VariableCollection>(PATH, URL, (search) => ({
+    variable_key_pattern: search,
+    order_by: "key",
+  }));
+  const { editing, setEditing, close, done } = useEditing<Editing>(listing.refresh);
 
   return (
-    <main class="page">
-      <PageTitle title="Variables" count={data?.total_entries}>
-        {canChange && (
-          <>
-            <button type="button" onClick={() => setEditing({ kind: "import" })}>
-              Import…
-            </button>
-            <button type="button" class="primary" onClick={() => setEditing({ kind: "create" })}>
-              + Add variable
-            </button>
-          </>
-        )}
-      </PageTitle>
-      <div class="toolbar">
-        <SearchBox value={filters.search} label="Search keys" onSearch={(search) => updateListFilters(PATH, { search }, true)} />
-      </div>
-      <ErrorBanner error={listing.error} />
-      {data && (
+    <AdminListPage
+      title="Variables"
+      listing={listing}
+      actions={
+        canChange && (
+          <button type="button" onClick={() => setEditing({ kind: "import" })}>
+            Import…
+          </button>
+        )
+      }
+      addLabel="+ Add variable"
+      onAdd={canChange ? () => setEditing({ kind: "create" }) : undefined}
+      toolbar={<SearchToolbar path={PATH} value={filters.search} label="Search keys" />}
+      dialogs={
+        <>
+          {editing?.kind === "create" && <VariableForm onClose={close} onSaved={(k) => done(`Variable ${k} created`)} />}
+          {editing?.kind === "edit" && (
+            <VariableForm variable={editing.variable} onClose={close} onSaved={(k) => done(`Variable ${k} saved`)} />
+          )}
+          {editing?.kind === "delete" && (
+            <DeleteDialog
+              noun="variable"
+              name={editing.variable.key}
+              consequence="DAGs that read it will fail."
+              url={variableUrl(editing.variable.key)}
+              onClose={close}
+              onDeleted={done}
+            />
+          )}
+          {editing?.kind === "import" && <ImportVariablesDialog onClose={close} onImported={done} />}
+        </>
+      }
+    >
+      {(data) => (
         <>
           <table class="admin-table" aria-label="Variables">
             <thead>
@@ -82,11 +77,7 @@ export function VariablesPage({ session }: { session: Session }) {
                 <th>Key</th>
                 <th>Value</th>
                 <th>Description</th>
-                {canChange && (
-                  <th>
-                    <span class="visually-hidden">Actions</span>
-                  </th>
-                )}
+                {canChange && <ActionsHeader />}
               </tr>
             </thead>
             <tbody>
@@ -103,53 +94,26 @@ export function VariablesPage({ session }: { session: Session }) {
                   <td>{variable.description}</td>
                   {canChange && (
                     <td class="actions">
-                      <button type="button" aria-label={`Edit ${variable.key}`} onClick={() => setEditing({ kind: "edit", variable })}>
-                        Edit
-                      </button>
-                      <button type="button" aria-label={`Delete ${variable.key}`} onClick={() => setEditing({ kind: "delete", variable })}>
-                        Delete
-                      </button>
+                      <EditDeleteButtons
+                        name={variable.key}
+                        onEdit={() => setEditing({ kind: "edit", variable })}
+                        onDelete={() => setEditing({ kind: "delete", variable })}
+                      />
                     </td>
                   )}
                 </tr>
               ))}
             </tbody>
           </table>
-          {data.variables.length === 0 && (
-            <p class="empty muted">{filters.search ? "No variable key matches this search." : "No variables yet."}</p>
-          )}
-          <Pager
-            page={filters.page}
-            pageSize={filters.pageSize}
+          <ListTail
+            shown={data.variables.length}
             total={data.total_entries}
-            onPage={(page) => updateListFilters(PATH, { page })}
-            onPageSize={(pageSize) => updateListFilters(PATH, { pageSize })}
+            emptyText={filters.search ? "No variable key matches this search." : "No variables yet."}
+            {...paging}
           />
         </>
       )}
-      {!data && !listing.error && <p class="muted">Loading…</p>}
-      {editing?.kind === "create" && <VariableForm onClose={close} onSaved={(k) => done(`Variable ${k} created`)} />}
-      {editing?.kind === "edit" && (
-        <VariableForm variable={editing.variable} onClose={close} onSaved={(k) => done(`Variable ${k} saved`)} />
-      )}
-      {editing?.kind === "delete" && (
-        <ConfirmDialog
-          title="Delete variable"
-          message={
-            <>
-              Delete variable <code>{editing.variable.key}</code>? DAGs that read it will fail.
-            </>
-          }
-          confirmLabel="Delete"
-          onClose={close}
-          onConfirm={async () => {
-            await request("DELETE", variableUrl(editing.variable.key));
-            done(`Variable ${editing.variable.key} deleted`);
-          }}
-        />
-      )}
-      {editing?.kind === "import" && <ImportVariablesDialog onClose={close} onImported={done} />}
-    </main>
+    </AdminListPage>
   );
 }
 
