@@ -339,3 +339,16 @@ def api_get(server: LiveApi, path: str) -> Any:
     response = api(server, "GET", path)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def take_screenshot(page: Any, name: str, tmp_path: Path, *, full_page: bool = False) -> Path:
+    """A screenshot `name` of the page, into docs/ when `SLIPSTREAM_UI_SCREENSHOTS=docs` (the
+    docs' and the README's images), else into `tmp_path`; it must hold a real picture."""
+    folder = DOCS if os.environ.get("SLIPSTREAM_UI_SCREENSHOTS") == "docs" else tmp_path
+    target = folder / name
+    page.screenshot(path=str(target), full_page=full_page)
+    assert target.stat().st_size > 10_000
+    return target

@@ -6,7 +6,6 @@ DAGs that no other test counts runs of or filters by state.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -16,12 +15,18 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.api.conftest import LiveApi
-from tests.ui.conftest import DISPLAY_NAMES, ORDER, api, api_get, fill_login_form
+from tests.ui.conftest import (
+    DISPLAY_NAMES,
+    ORDER,
+    api,
+    api_get,
+    fill_login_form,
+    take_screenshot,
+)
 
 pytestmark = pytest.mark.integration
 
 Login = Callable[[Any, str], None]
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def rows(page: Any) -> Any:
@@ -251,11 +256,7 @@ def test_screenshot_of_the_dags_page(page: Any, login: Login, tmp_path: Path) ->
     login(page, "admin")
     expect(row(page, "etl_daily").locator("li.run")).to_have_count(3)
     expect(page.locator(".import-errors")).to_be_visible()
-    target = tmp_path / "ui-dags.png"
-    if os.environ.get("SLIPSTREAM_UI_SCREENSHOTS") == "docs":
-        target = DOCS / "ui-dags.png"
-    page.screenshot(path=str(target))
-    assert target.stat().st_size > 10_000
+    take_screenshot(page, "ui-dags.png", tmp_path)
 
 
 def test_an_answer_read_before_a_change_never_lands(

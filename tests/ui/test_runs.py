@@ -10,7 +10,6 @@ test changes only its own run.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from tests.ui.conftest import (
     fill_login_form,
     require_built_ui,
     serve_api,
+    take_screenshot,
 )
 
 pytestmark = pytest.mark.integration
@@ -48,7 +48,6 @@ with DAG("pipeline", dag_display_name="Nightly Pipeline", schedule=None):
 """
 
 DAG_ID = "pipeline"
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def _fail(harness: Harness, workload: Any) -> None:
@@ -286,8 +285,4 @@ def test_screenshot_of_the_run_page(page: Any, open_run: Open, tmp_path: Path) -
     screenshot goes to a temporary folder)."""
     open_run(page, "details", "user")
     expect(ti_row(page, "load")).to_have_attribute("data-state", "upstream_failed")
-    target = tmp_path / "ui-run.png"
-    if os.environ.get("SLIPSTREAM_UI_SCREENSHOTS") == "docs":
-        target = DOCS / "ui-run.png"
-    page.screenshot(path=str(target), full_page=True)
-    assert target.stat().st_size > 10_000
+    take_screenshot(page, "ui-run.png", tmp_path, full_page=True)

@@ -8,7 +8,6 @@ screenshots go to a temporary folder. Either way each view is checked before it 
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,12 +17,11 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.api.conftest import LiveApi
-from tests.ui.conftest import api, api_get
+from tests.ui.conftest import api, api_get, take_screenshot
 
 pytestmark = pytest.mark.integration
 
 Login = Callable[[Any, str], None]
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 SALES = """
 import pendulum
@@ -96,14 +94,6 @@ def runs(live_server: LiveApi) -> list[str]:
     raise AssertionError(f"the runs did not finish within 60 s: {states}")
 
 
-def _shoot(page: Any, name: str, tmp_path: Path) -> None:
-    target = tmp_path / name
-    if os.environ.get("SLIPSTREAM_UI_SCREENSHOTS") == "docs":
-        target = DOCS / name
-    page.screenshot(path=str(target))
-    assert target.stat().st_size > 10_000
-
-
 def test_screenshot_of_the_grid(
     page: Any, live_login: Login, live_server: LiveApi, runs: list[str], tmp_path: Path
 ) -> None:
@@ -112,7 +102,7 @@ def test_screenshot_of_the_grid(
     expect(page.locator(".grid-bar")).to_have_count(3)
     expect(page.locator('.grid-row[data-row-id="publish"] .gc.state-failed')).to_have_count(1)
     expect(page.locator('.grid-row[data-row-id="publish"] .gc.state-success')).to_have_count(2)
-    _shoot(page, "ui-grid.png", tmp_path)
+    take_screenshot(page, "ui-grid.png", tmp_path)
 
 
 def test_screenshot_of_the_graph(
@@ -123,7 +113,7 @@ def test_screenshot_of_the_graph(
     expect(page.locator(".graph-node")).to_have_count(6)
     expect(page.locator(".graph-cluster")).to_have_count(1)
     expect(page.locator(".graph-edge-label")).to_have_text(["daily", "daily"])
-    _shoot(page, "ui-graph.png", tmp_path)
+    take_screenshot(page, "ui-graph.png", tmp_path)
 
 
 def test_screenshot_of_a_failed_tasks_log(
@@ -135,4 +125,4 @@ def test_screenshot_of_a_failed_tasks_log(
     log = page.get_by_role("log")
     expect(log).to_contain_text("the report server refused the upload (HTTP 503)")
     expect(log.locator(".log-error").first).to_be_visible()
-    _shoot(page, "ui-task-log.png", tmp_path)
+    take_screenshot(page, "ui-task-log.png", tmp_path)

@@ -9,7 +9,6 @@ The DAGs start paused, so triggered runs stay queued with the conf they were giv
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +20,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from tests.api.conftest import LiveApi
-from tests.ui.conftest import TIMEOUT_MS, api_get
+from tests.ui.conftest import TIMEOUT_MS, api_get, take_screenshot
 
 pytestmark = pytest.mark.integration
 
@@ -82,7 +81,6 @@ DEFAULTS = {
 }
 
 Login = Callable[[Any, str], None]
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 @pytest.fixture
@@ -280,11 +278,7 @@ def test_screenshot_of_the_trigger_form(
     dialog = open_trigger(utc_page, live_login, live_server, "with_params")
     dialog.get_by_label("Rows").fill("500")
     expect(field(dialog, "rows").locator(".param-error")).to_be_visible()
-    target = tmp_path / "ui-trigger.png"
-    if os.environ.get("SLIPSTREAM_UI_SCREENSHOTS") == "docs":
-        target = DOCS / "ui-trigger.png"
-    utc_page.screenshot(path=str(target))
-    assert target.stat().st_size > 10_000
+    take_screenshot(utc_page, "ui-trigger.png", tmp_path)
 
 
 def test_a_param_without_a_default_is_required(
