@@ -235,3 +235,47 @@ def test_migration_0004_keeps_versions_and_the_runs_using_them(tmp_path: Path) -
     with db.begin() as session:
         assert _add_version(session, "a", 2) > ids[1]
     db.dispose()
+
+
+def _changed_index(db: Database) -> str:
+    with db.engine.connect() as connection:
+        if db.is_sqlite:
+            query = "SELECT sql FROM sqlite_master WHERE name = 'ix_task_instance_changed'"
+        else:
+            query = "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_task_instance_changed'"
+        return str(connection.execute(text(query)).scalar_one())
+
+
+def test_migration_0006_flags_existing_tis_as_changed(empty_db: Database, tmp_path: Path) -> None:
+    """TIs from before count as changed (a scheduler reads them at its first look), runs start
+    at view version 0, and the partial index is the one the models create."""
+    from alembic import command
+
+    with migrate._migration_transaction(empty_db) as connection:
+        command.upgrade(migrate._alembic_config(connection), "0005")
+    with empty_db.begin() as session:
+        session.execute(
+            text(
+                "INSERT INTO dag_run (dag_id, run_id, run_after, run_type, state, conf, "
+                "clear_number, needs_scheduling) VALUES ('a', 'r', :t, 'manual', 'running', "
+                "'{}', 0, false)"
+            ),
+            {"t": dt.datetime(2024, 1, 1, tzinfo=dt.UTC)},
+        )
+        session.execute(
+            text(
+                "INSERT INTO task_instance (dag_run_id, dag_id, run_id, task_id, map_index, "
+                "try_number, max_tries, queue, pool, pool_slots, priority_weight) "
+                "SELECT id, 'a', 'r', 't', -1, 0, 0, 'default', 'default_pool', 1, 1 FROM dag_run"
+            )
+        )
+    migrate.migrate(empty_db, default_pool_slots=1)
+    with empty_db.session() as session:
+        assert session.scalar(text("SELECT view_version FROM dag_run")) == 0
+        assert bool(session.scalar(text("SELECT changed FROM task_instance"))) is True
+    fresh = Database(f"sqlite:///{tmp_path}/fresh.db") if empty_db.is_sqlite else None
+    if fresh is not None:
+        migrate.migrate(fresh, default_pool_slots=1)
+        assert _changed_index(empty_db) == _changed_index(fresh)
+        fresh.dispose()
+    assert "changed IS" in _changed_index(empty_db).replace("(", "").replace(")", "")

@@ -3,6 +3,9 @@ out first, so a thousand small DAGs all stay while a few huge ones cannot fill m
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 from slipstream.db.store.serialized_dags import _LruCache
 
 
@@ -35,3 +38,28 @@ def test_many_small_dags_fit() -> None:
     for version in range(1_000):
         cache.put(version, 10)
     assert all(cache.get(version) == 10 for version in range(1_000))
+
+
+def test_version_files_are_cached_per_database(tmp_path: Path) -> None:
+    """Version ids repeat across databases (a test process, `db reset`): each database's
+    versions keep their own file."""
+    from slipstream.db.engine import Database
+    from slipstream.db.migrate import migrate
+    from slipstream.db.store import serialized_dags
+
+    files = {}
+    for name in ("one", "two"):
+        db = Database(f"sqlite:///{tmp_path}/{name}.db")
+        migrate(db, default_pool_slots=1)
+        with db.begin() as session:
+            version = serialized_dags.add_version(
+                session, dag_id="d", data={"dag": {}}, dag_hash="h", fileloc=f"/{name}.py",
+                version_number=1, now=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+            )  # fmt: skip
+        with db.session() as session:
+            files[name] = serialized_dags.version_filelocs(session, [version, None])
+            assert serialized_dags.version_filelocs(session, [version]) == files[name]
+        db.dispose()
+    assert list(files["one"].values()) == ["/one.py"]
+    assert list(files["two"].values()) == ["/two.py"]
+    assert files["one"].keys() == files["two"].keys()

@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 """The newest revision in `migrations/versions`, kept here so checking a database's schema needs
 no Alembic import (a test keeps it equal to Alembic's head: bump it with each migration)."""
 VERSION_TABLE = "alembic_version"

@@ -20,6 +20,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -137,6 +139,9 @@ class DagRun(Base):
     clear_number: Mapped[int] = mapped_column(Integer, default=0)
     last_scheduling_decision: Mapped[dt.datetime | None]
     needs_scheduling: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    view_version: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    """Raised by every examination: a scheduler's memory of the run's TIs is good only while it
+    matches (`scheduler.run_views`)."""
     note: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime | None]
 
@@ -186,7 +191,18 @@ class TaskInstance(Base):
     rendered_fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     note: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime | None]
+    changed: Mapped[bool] = mapped_column(Boolean, onupdate=True, server_default=true())
+    """Set by every insert and update of the row (the column's `onupdate`), cleared by the
+    scheduler examination that read it: what changed since the run was last examined."""
 
+
+# What the scheduler reads at each examination of a run (`store.ti_changes`).
+Index(
+    "ix_task_instance_changed",
+    TaskInstance.dag_run_id,
+    sqlite_where=TaskInstance.changed.is_(True),
+    postgresql_where=TaskInstance.changed.is_(True),
+)
 
 # The queueing order (`store.ti_queueing`), read in index order: a tick reads the first few
 # scheduled TIs instead of sorting every one of them.

@@ -8,11 +8,12 @@ applies to the task's TIs that have no state yet.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 
-from slipstream.core.states import FINISHED_TI_STATES
 from slipstream.core.trigger_rule import TriggerRule
 
 from .graph import Tasks, as_graph
+from .task_states import all_finished, state_counts
 from .trigger_rules import (
     Decision,
     StateLike,
@@ -29,14 +30,16 @@ _SETTLED = (Decision.SKIP, Decision.UPSTREAM_FAILED)
 def upstream_summary(tasks: Tasks, task_id: str, ti_states: TIStates) -> UpstreamSummary:
     """Counts over the TIs of `task_id`'s direct upstream tasks."""
     graph = as_graph(tasks)
-    states: list[StateLike] = []
-    setup_states: list[StateLike] = []
+    main: dict[StateLike, int] = {}
+    setup: dict[StateLike, int] = {}
     for upstream_id in graph.upstream[task_id]:
-        tis = ti_states.get(upstream_id, _UNSET)
-        states.extend(tis)
+        counts = state_counts(ti_states.get(upstream_id, _UNSET))
+        for state, n in counts.items():
+            main[state] = main.get(state, 0) + n
         if upstream_id in graph.setups:
-            setup_states.extend(tis)
-    return UpstreamSummary.from_states(states, setup_states)
+            for state, n in counts.items():
+                setup[state] = setup.get(state, 0) + n
+    return UpstreamSummary.from_counts(main, setup)
 
 
 def decide(tasks: Tasks, task_id: str, ti_states: TIStates) -> Decision:
@@ -68,17 +71,26 @@ def decide(tasks: Tasks, task_id: str, ti_states: TIStates) -> Decision:
     return Decision.WAIT
 
 
-def decide_pending(tasks: Tasks, ti_states: TIStates) -> dict[str, Decision]:
+def decide_pending(
+    tasks: Tasks, ti_states: TIStates, *, only: AbstractSet[str] | None = None
+) -> dict[str, Decision]:
     """Decisions for every task with an unset TI, settling skips and upstream failures transitively.
 
     Tasks are visited in topological order and a SKIP or UPSTREAM_FAILED decision is fed forward
     to their downstream tasks, so one call reaches the states Airflow's scheduler reaches over
     several passes. RUN tasks are not assumed to run: their downstream tasks WAIT.
+
+    `only` limits the visit to these tasks and to the dependents (`DagGraph.dependents`) of those
+    the call settles: a scheduler that knows which tasks' states changed since its last call
+    decides only what they can affect.
     """
     graph = as_graph(tasks)
     view: dict[str, Sequence[StateLike]] = dict(ti_states)
     decisions: dict[str, Decision] = {}
+    visit = None if only is None else set(only)
     for task_id in graph.topological_order():
+        if visit is not None and task_id not in visit:
+            continue
         states = view.get(task_id, _UNSET)
         if None not in states:
             continue
@@ -86,6 +98,8 @@ def decide_pending(tasks: Tasks, ti_states: TIStates) -> dict[str, Decision]:
         decisions[task_id] = decision
         if decision in _SETTLED:
             view[task_id] = [decision.terminal_state if s is None else s for s in states]
+            if visit is not None:
+                visit.update(graph.dependents(task_id))
     return decisions
 
 
@@ -94,4 +108,4 @@ def _states_of(task_ids: frozenset[str] | set[str], ti_states: TIStates) -> list
 
 
 def _all_finished(task_ids: frozenset[str], ti_states: TIStates) -> bool:
-    return all(state in FINISHED_TI_STATES for state in _states_of(task_ids, ti_states))
+    return all(all_finished(ti_states.get(task_id, _UNSET)) for task_id in task_ids)

@@ -72,6 +72,7 @@ class DagGraph:
         self._topological: list[str] | None = None
         self._indirect_setups: dict[str, frozenset[str]] | None = None
         self._teardown_scopes: dict[str, frozenset[str]] = {}
+        self._dependents: dict[str, frozenset[str]] | None = None
 
     def __len__(self) -> int:
         return len(self.tasks)
@@ -120,6 +121,20 @@ class DagGraph:
         if task_id not in self._teardown_scopes:
             self._teardown_scopes[task_id] = self._compute_teardown_scope(task_id)
         return self._teardown_scopes[task_id]
+
+    def dependents(self, task_id: str) -> frozenset[str]:
+        """Tasks whose decision reads `task_id`'s states: its direct downstream tasks, tasks it
+        is an indirect setup of, and teardowns whose scope holds it. All are downstream of it."""
+        if self._dependents is None:
+            self._dependents = self._compute_dependents()
+        return self._dependents[task_id]
+
+    def _compute_dependents(self) -> dict[str, frozenset[str]]:
+        found = {task_id: set(down) for task_id, down in self.downstream.items()}
+        for task_id in self.position:
+            for watched in self.indirect_setups(task_id) | self.teardown_scope(task_id):
+                found[watched].add(task_id)
+        return {task_id: frozenset(tasks) for task_id, tasks in found.items()}
 
     def _compute_indirect_setups(self) -> dict[str, frozenset[str]]:
         found: dict[str, set[str]] = {}

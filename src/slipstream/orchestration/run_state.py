@@ -16,6 +16,7 @@ from slipstream.core.states import FINISHED_TI_STATES, DagRunState, State
 
 from .decisions import TIStates, decide
 from .graph import DagGraph, Tasks, as_graph
+from .task_states import all_finished, state_counts
 from .trigger_rules import Decision
 
 _UNSET = (None,)
@@ -42,12 +43,12 @@ def effective_leaves(tasks: Tasks) -> set[str]:
 def dag_run_state(tasks: Tasks, ti_states: TIStates) -> DagRunState | None:
     """SUCCESS or FAILED once the run is over (see the module docs), None while it is running."""
     graph = as_graph(tasks)
-    if any(s not in FINISHED_TI_STATES for t in graph.position for s in ti_states.get(t, _UNSET)):
+    if not all(all_finished(ti_states.get(t, _UNSET)) for t in graph.position):
         return DagRunState.FAILED if is_deadlocked(graph, ti_states) else None
     for task_id in effective_leaves(graph):
-        for state in ti_states.get(task_id, _UNSET):
-            if state in State.failed_states:
-                return DagRunState.FAILED
+        counts = state_counts(ti_states.get(task_id, _UNSET))
+        if any(n and state in State.failed_states for state, n in counts.items()):
+            return DagRunState.FAILED
     return DagRunState.SUCCESS
 
 
@@ -62,11 +63,11 @@ def is_deadlocked(tasks: Tasks, ti_states: TIStates) -> bool:
     graph = as_graph(tasks)
     pending = []
     for task_id in graph.position:
-        states = ti_states.get(task_id, _UNSET)
-        for state in states:
-            if state is not None and state not in FINISHED_TI_STATES:
+        counts = state_counts(ti_states.get(task_id, _UNSET))
+        for state, n in counts.items():
+            if n and state is not None and state not in FINISHED_TI_STATES:
                 return False
-        if None in states:
+        if counts.get(None):
             pending.append(task_id)
     if not pending or any(_waits_on_other_runs(graph, t) for t in pending):
         return False

@@ -9,7 +9,7 @@ counts each of its TIs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeAlias
@@ -68,8 +68,14 @@ class UpstreamSummary:
         cls, states: Iterable[StateLike], setup_states: Iterable[StateLike] = ()
     ) -> UpstreamSummary:
         """Count `states` (every upstream TI, setups included) and `setup_states` (setups' TIs)."""
-        main = _count(states)
-        setup = _count(setup_states)
+        return cls.from_counts(_count(states), _count(setup_states))
+
+    @classmethod
+    def from_counts(
+        cls, main: Mapping[StateLike, int], setup: Mapping[StateLike, int] | None = None
+    ) -> UpstreamSummary:
+        """The same from counts of TIs per state (`main` over every upstream TI)."""
+        setup = setup or {}
         return cls(
             success=main.get(_S.SUCCESS, 0),
             skipped=main.get(_S.SKIPPED, 0),
@@ -98,7 +104,7 @@ def _count(states: Iterable[StateLike]) -> dict[StateLike, int]:
     return counts
 
 
-def _finished(counts: dict[StateLike, int]) -> int:
+def _finished(counts: Mapping[StateLike, int]) -> int:
     return sum(n for state, n in counts.items() if state in FINISHED_TI_STATES)
 
 

@@ -7,6 +7,10 @@ failures settled transitively); tasks that may run are scheduled (mapped ones ex
 `orchestration.run_state.dag_run_state` says whether the run is over. `dagrun_timeout` fails a
 run and skips its unfinished TIs, as Airflow does. All TI writes of the step are collected
 and made in bulk: one statement per target state.
+
+The cost of examining a run follows what changed in it, not its width: the scheduler keeps each
+run's TI states between examinations (`run_views`), reads only the rows changed since
+(`store.ti_changes`), and decides only the tasks those changes can affect.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from slipstream.core.states import FINISHED_TI_STATES, DagRunState, TaskInstance
 from slipstream.db.models import DagRun
 from slipstream.db.store import runs as run_store
 from slipstream.db.store import task_instances as ti_store
-from slipstream.db.store import xcoms
+from slipstream.db.store import ti_changes, xcoms
 from slipstream.db.store.dags import serialized_dag_by_id
 from slipstream.orchestration.decisions import decide_pending
 from slipstream.orchestration.graph import DagGraph
@@ -32,12 +36,16 @@ from slipstream.orchestration.run_state import dag_run_state
 from slipstream.orchestration.skips import fail_fast_transitions
 from slipstream.orchestration.trigger_rules import Decision
 from slipstream.scheduler.expansion import MISSING, ExpansionError, Upstreams, mapped_length
+from slipstream.scheduler.run_views import RunView, RunViews
 from slipstream.serialization import SerializedDAG
 
 log = logging.getLogger("slipstream.scheduler")
 S = TaskInstanceState
 _PAST_OK = (S.SUCCESS.value, S.SKIPPED.value)
 _GRAPHS: weakref.WeakKeyDictionary[SerializedDAG, DagGraph] = weakref.WeakKeyDictionary()
+_DEPENDS_ON_PAST: weakref.WeakKeyDictionary[SerializedDAG, frozenset[str]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 @dataclass(frozen=True)
@@ -94,16 +102,34 @@ def graph_of(dag: SerializedDAG) -> DagGraph:
     return graph
 
 
+def _depends_on_past(dag: SerializedDAG) -> frozenset[str]:
+    """The DAG's tasks with `depends_on_past`, found once per deserialized DAG."""
+    found = _DEPENDS_ON_PAST.get(dag)
+    if found is None:
+        found = frozenset(t for t, task in dag.task_dict.items() if task.depends_on_past)
+        _DEPENDS_ON_PAST[dag] = found
+    return found
+
+
 def progress_runs(
-    session: Session, runs: list[DagRun], *, now: dt.datetime, max_map_length: int
+    session: Session,
+    runs: list[DagRun],
+    *,
+    now: dt.datetime,
+    max_map_length: int,
+    views: RunViews | None = None,
 ) -> Progress:
-    """Apply decisions, expansion, fail-fast, timeouts and run state to `runs` (locked)."""
+    """Apply decisions, expansion, fail-fast, timeouts and run state to `runs` (locked).
+
+    `views` are the scheduler's memory of the runs (see `run_views`); without it every run is
+    read whole."""
     progress = Progress(examined=len(runs))
     if not runs:
         return progress
-    by_run: dict[int, list[ti_store.TIState]] = {run.id: [] for run in runs}
-    for ti in ti_store.states_for_runs(session, list(by_run)):
-        by_run[ti.dag_run_id].append(ti)
+    views = views if views is not None else RunViews(max_tis=0)
+    kept = {run.id: views.take(run) for run in runs}
+    whole = _by_run(ti_store.states_for_runs(session, [r.id for r in runs if kept[r.id] is None]))
+    changes = _by_run(ti_changes.take_changes(session, [run.id for run in runs]))
     writes = _Writes()
     for run in runs:
         try:
@@ -114,8 +140,11 @@ def progress_runs(
         if dag is None:
             log.error("Run %s of DAG %s has no stored DAG structure", run.run_id, run.dag_id)
             continue
+        view, touched = _current_view(
+            session, run, dag, kept[run.id], whole.get(run.id, []), changes.get(run.id, [])
+        )
         own = _Writes()
-        step = _RunStep(session, run, dag, by_run[run.id], now, max_map_length, own)
+        step = _RunStep(session, run, dag, view, touched, now, max_map_length, own)
         try:
             with session.begin_nested():
                 finished = step.advance()
@@ -127,7 +156,9 @@ def progress_runs(
         progress.scheduled += step.expanded_tis
         if finished is not None:
             progress.finished.append(finished)
-        if any(t.depends_on_past for t in dag.task_dict.values()):
+        elif step.view_is_current:
+            views.keep(run, view)
+        if _depends_on_past(dag):
             run_store.mark_later_runs_dirty(session, run)
     scheduled, settled = writes.apply(session, now)
     progress.scheduled += scheduled
@@ -135,6 +166,35 @@ def progress_runs(
     for done in progress.finished:
         run_store.finish_run(session, done.id, done.state.value, now=now)
     return progress
+
+
+def _by_run(tis: list[ti_store.TIState]) -> dict[int, list[ti_store.TIState]]:
+    grouped: dict[int, list[ti_store.TIState]] = {}
+    for ti in tis:
+        grouped.setdefault(ti.dag_run_id, []).append(ti)
+    return grouped
+
+
+def _current_view(
+    session: Session,
+    run: DagRun,
+    dag: SerializedDAG,
+    view: RunView | None,
+    whole: list[ti_store.TIState],
+    changes: list[ti_store.TIState],
+) -> tuple[RunView, set[str] | None]:
+    """The run's view with its changes applied, and the tasks whose states changed (None when
+    the run was read whole: every task is to be decided)."""
+    touched: set[str] | None = set()
+    if view is None:
+        view, touched = RunView(dag.task_dict, whole), None
+    for ti in changes:
+        changed = view.apply(ti)
+        if changed is None:  # a TI the view does not know: read the run again
+            return RunView(dag.task_dict, ti_store.states_for_runs(session, [run.id])), None
+        if changed and touched is not None:
+            touched.add(ti.task_id)
+    return view, touched
 
 
 def _dag_of(session: Session, run: DagRun) -> SerializedDAG | None:
@@ -148,14 +208,18 @@ def _dag_of(session: Session, run: DagRun) -> SerializedDAG | None:
 
 
 class _RunStep:
-    """One run's pass: its TIs in memory (`view`: task id -> states by map index)."""
+    """One run's pass over its view (`states`: task id -> TI states by map index).
+
+    `touched` names the tasks whose states changed since the last pass (None: all may have);
+    only pending tasks they can affect are decided again, and those waiting on a past run."""
 
     def __init__(
         self,
         session: Session,
         run: DagRun,
         dag: SerializedDAG,
-        tis: list[ti_store.TIState],
+        view: RunView,
+        touched: set[str] | None,
         now: dt.datetime,
         max_map_length: int,
         writes: _Writes,
@@ -164,26 +228,27 @@ class _RunStep:
         self.run = run
         self.dag = dag
         self.graph = graph_of(dag)
+        self.view = view
+        self.states = view.states
+        self.touched = touched
         self.now = now
         self.max_map_length = max_map_length
         self.writes = writes
-        self.tis: dict[str, list[ti_store.TIState]] = {task_id: [] for task_id in dag.task_dict}
-        for ti in sorted(tis, key=lambda t: t.map_index):
-            if ti.task_id in self.tis:
-                self.tis[ti.task_id].append(ti)
-        self.view: dict[str, list[str | None]] = {
-            task_id: [ti.state for ti in items] for task_id, items in self.tis.items() if items
-        }
         self.expanded = 0
         self.expanded_tis = 0
+        self.view_is_current = True
         self._past: dict[tuple[str, int], str | None] | None = None
 
     def advance(self) -> FinishedRun | None:
         if self._timed_out():
             return self._time_out()
+        failures = self._new_failures()
         self._decide()
-        self._fail_fast()
-        state = dag_run_state(self.graph, self.view)
+        if failures:
+            self._fail_fast()
+        if self.view.active:
+            return None
+        state = dag_run_state(self.graph, self.states)
         if state is None:
             return None
         return self._finished(state, self._reason(state))
@@ -192,38 +257,55 @@ class _RunStep:
 
     def _decide(self) -> None:
         """Decide until no expansion settles a task (its downstream tasks may then settle)."""
+        only = self._to_decide(self.touched)
         for _ in range(len(self.graph) + 1):
-            settled = False
-            for task_id, decision in decide_pending(self.graph, self.view).items():
+            settled: set[str] = set()
+            for task_id, decision in decide_pending(self.graph, self.states, only=only).items():
                 if decision is Decision.RUN:
-                    settled |= self._run(task_id)
+                    if self._run(task_id):
+                        settled.add(task_id)
                 elif decision.terminal_state is not None:
                     self._settle(task_id, decision.terminal_state.value)
             if not settled:
                 return
+            only = self._to_decide(settled)
+
+    def _to_decide(self, changed: set[str] | None) -> set[str] | None:
+        """The changed tasks, those whose decision reads them, and those waiting on a past run."""
+        if changed is None:
+            return None
+        only = set(changed) | _depends_on_past(self.dag)
+        for task_id in changed:
+            only |= self.graph.dependents(task_id)
+        return only
 
     def _run(self, task_id: str) -> bool:
         """Schedule the task's unset TIs; True when instead it settled (mapped, 0 or error)."""
         task = self.dag.task_dict[task_id]
+        if task_id not in self.states:  # no TI in this run
+            return False
         if task.depends_on_past and not self._past_allows(task_id):
             return False
-        items = self.tis[task_id]
-        if task.is_mapped and len(items) == 1 and items[0].map_index == -1:
-            return self._expand(task, items[0])
-        unset = [i for i, ti in enumerate(items) if self.view[task_id][i] is None]
-        self.writes.schedule.extend(items[i].id for i in unset)
-        for i in unset:
-            self.view[task_id][i] = S.SCHEDULED.value
+        if task.is_mapped and self.view.mapped_count(task_id) == 0:
+            return self._expand(task, self.view.ids[task_id][0])
+        states, ids = self.states[task_id], self.view.ids[task_id]
+        for i, state in enumerate(states):
+            if state is None:
+                self.writes.schedule.append(ids[i])
+                states[i] = S.SCHEDULED.value
         return False
 
     def _settle(self, task_id: str, state: str) -> None:
-        states = self.view.get(task_id, [])
-        for i, ti in enumerate(self.tis[task_id]):
-            if states[i] is None:
-                self.writes.settle.setdefault(state, []).append(ti.id)
+        states = self.states.get(task_id)
+        if states is None:
+            return
+        ids = self.view.ids[task_id]
+        for i, current in enumerate(states):
+            if current is None:
+                self.writes.settle.setdefault(state, []).append(ids[i])
                 states[i] = state
 
-    def _expand(self, task: Any, placeholder: ti_store.TIState) -> bool:
+    def _expand(self, task: Any, placeholder_id: int) -> bool:
         try:
             length = mapped_length(task, self._upstreams(), max_length=self.max_map_length)
         except ExpansionError as err:
@@ -234,12 +316,11 @@ class _RunStep:
             log.info("Mapped task %s expanded to zero task instances: skipped", task.task_id)
             self._settle(task.task_id, S.SKIPPED.value)
             return True
-        ti_store.expand_mapped(self.session, placeholder.id, length, now=self.now)
-        self.tis[task.task_id] = [
-            ti_store.TIState(0, placeholder.dag_run_id, task.task_id, i, S.SCHEDULED.value, 1)
-            for i in range(length)
-        ]
-        self.view[task.task_id] = [S.SCHEDULED.value] * length
+        ids = ti_store.expand_mapped(self.session, placeholder_id, length, now=self.now)
+        if len(ids) != length:  # another writer changed the placeholder: read the run again
+            self.view_is_current = False
+            return False
+        self.view.replace(task.task_id, ids, [S.SCHEDULED.value] * length, list(range(length)))
         self.expanded += 1
         self.expanded_tis += length
         return False
@@ -255,7 +336,7 @@ class _RunStep:
             upstream = self.dag.task_dict.get(task_id)
             if upstream is None or not upstream.is_mapped:
                 return None
-            return sum(1 for ti in self.tis[task_id] if ti.map_index >= 0)
+            return self.view.mapped_count(task_id)
 
         return Upstreams(xcom=xcom, mapped_count=mapped_count, params=self._params())
 
@@ -276,21 +357,26 @@ class _RunStep:
 
     # --- fail fast, timeouts, the end ------------------------------------------------------
 
-    def _fail_fast(self) -> None:
+    def _new_failures(self) -> bool:
+        """A task that changed (or, read whole, any task) has a failed TI: `fail_fast` acts."""
         if not self.dag.fail_fast:
-            return
+            return False
+        tasks = self.states if self.touched is None else self.touched
+        return any(S.FAILED.value in self.states.get(task_id, ()) for task_id in tasks)
+
+    def _fail_fast(self) -> None:
         failed = [
             t
             for t in self.graph.topological_order()
-            if t not in self.graph.teardowns and S.FAILED.value in self.view.get(t, ())
+            if t not in self.graph.teardowns and S.FAILED.value in self.states.get(t, ())
         ]
         if not failed:
             return
         for (task_id, index), state in fail_fast_transitions(
-            self.graph, self.view, failed[0]
+            self.graph, self.states, failed[0]
         ).items():
-            self.writes.force.setdefault(state.value, []).append(self.tis[task_id][index].id)
-            self.view[task_id][index] = state.value
+            self.writes.force.setdefault(state.value, []).append(self.view.ids[task_id][index])
+            self.states[task_id][index] = state.value
 
     def _timed_out(self) -> bool:
         timeout = self.dag.dagrun_timeout
@@ -299,11 +385,11 @@ class _RunStep:
 
     def _time_out(self) -> FinishedRun:
         log.info("Run %s of DAG %s timed out", self.run.run_id, self.run.dag_id)
-        for task_id, states in self.view.items():
+        for task_id, states in self.states.items():
             for i, state in enumerate(states):
                 if state not in FINISHED_TI_STATES:
                     self.writes.force.setdefault(S.SKIPPED.value, []).append(
-                        self.tis[task_id][i].id
+                        self.view.ids[task_id][i]
                     )
                     states[i] = S.SKIPPED.value
         return self._finished(DagRunState.FAILED, "timed_out")
@@ -311,7 +397,7 @@ class _RunStep:
     def _reason(self, state: DagRunState) -> str:
         if state is DagRunState.SUCCESS:
             return "success"
-        unfinished = any(s not in FINISHED_TI_STATES for v in self.view.values() for s in v)
+        unfinished = any(s not in FINISHED_TI_STATES for v in self.states.values() for s in v)
         return "all_tasks_deadlocked" if unfinished else "task_failure"
 
     def _finished(self, state: DagRunState, reason: str) -> FinishedRun:

@@ -28,7 +28,7 @@ from slipstream.db.store import jobs, pending, ti_queueing
 from slipstream.db.store import runs as run_store
 from slipstream.db.store import task_instances as ti_store
 from slipstream.executors.base import BaseExecutor, CallbackWorkload, TaskWorkload
-from slipstream.scheduler import health, queueing, run_creation, run_progress
+from slipstream.scheduler import health, queueing, run_creation, run_progress, run_views
 from slipstream.scheduler.settings import SchedulerSettings, settings_from
 
 log = logging.getLogger("slipstream.scheduler")
@@ -105,6 +105,7 @@ class Scheduler:
         self.settings: SchedulerSettings = settings_from(config)
         self.job_id: int | None = None
         self._health: health.HealthChecks | None = None
+        self.run_views = run_views.RunViews()
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -211,7 +212,11 @@ class Scheduler:
             session, limit=self.settings.max_dagruns_per_loop_to_schedule, now=now
         )
         state.progress = run_progress.progress_runs(
-            session, runs, now=now, max_map_length=self.settings.max_map_length
+            session,
+            runs,
+            now=now,
+            max_map_length=self.settings.max_map_length,
+            views=self.run_views,
         )
         finished = state.progress.finished
         if finished:

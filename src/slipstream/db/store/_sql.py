@@ -1,5 +1,6 @@
 """SQL building blocks shared by the store modules: upserts, chunked `IN` lists, updates that
-leave the session alone, row counts, and the "state is one of these (None: no state)" test."""
+leave the session alone, row counts, the "state is one of these (None: no state)" test, and
+columns kept out of SQLite's choice of index."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, or_, update
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 CHUNK = 500
 """The most values one `IN (...)` list holds (SQLite's parameter limit, and plan sizes)."""
@@ -93,3 +97,33 @@ def state_in(column: Any, states: Collection[str | None]) -> ColumnElement[bool]
     named = [s for s in states if s is not None]
     condition = column.in_(named)
     return or_(condition, column.is_(None)) if None in states else condition
+
+
+class unindexed(ColumnElement[Any]):
+    """`column`, which SQLite must not pick an index by (`+column` there; as is elsewhere).
+
+    In `WHERE id IN (...) AND state = ...`, SQLite's planner (without statistics) may prefer
+    an index on `state` to the primary key and walk every TI in that state; the unary plus is
+    SQLite's documented way to rule an index out for one term.
+    """
+
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column: ColumnElement[Any]) -> None:
+        self.column = column
+        self.type = column.type
+
+    @property
+    def _from_objects(self) -> list[Any]:
+        return self.column._from_objects
+
+
+@compiles(unindexed)
+def _unindexed(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column, **kw)
+
+
+@compiles(unindexed, "sqlite")
+def _unindexed_sqlite(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return "+" + compiler.process(element.column, **kw)

@@ -328,6 +328,8 @@ def _lock_key(name: str) -> int:
 def runs_to_examine(session: Session, *, limit: int, now: dt.datetime) -> list[DagRun]:
     """Running runs marked dirty, oldest decision first; marks them clean and locks them.
 
+    Each one's `view_version` goes up by one; the returned objects keep the number from before.
+
     On PostgreSQL the rows are locked `FOR UPDATE SKIP LOCKED`, so another scheduler working
     at the same time takes other runs; a TI change committed later marks the run dirty again.
     """
@@ -356,7 +358,11 @@ def _examined_statement() -> Any:
     return (
         update(runs)
         .where(runs.c.id.in_(bindparam("b_ids", expanding=True)))
-        .values(needs_scheduling=False, last_scheduling_decision=bindparam("b_now"))
+        .values(
+            needs_scheduling=False,
+            last_scheduling_decision=bindparam("b_now"),
+            view_version=runs.c.view_version + 1,
+        )
     )
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from slipstream.core.states import DagRunState, TaskInstanceState
 from slipstream.db.models import DagRun, TaskInstance
-from slipstream.db.store._sql import chunks, nosync_update, rowcount, state_in
+from slipstream.db.store._sql import chunks, nosync_update, rowcount, state_in, unindexed
 
 if TYPE_CHECKING:
     from slipstream.serialization import SerializedDAG
@@ -92,7 +92,8 @@ def expand_mapped(
     """Turn a mapped task's placeholder (map index -1) into `length` scheduled TIs, 0..n-1.
 
     The placeholder becomes index 0, as in Airflow; the others copy its settings. Each starts
-    its first try (`try_number` 1). Returns the ids of all of them.
+    its first try (`try_number` 1). Returns the ids of all of them in map index order (none when
+    the placeholder was not waiting to expand). Like `schedule`, only the scheduler calls it.
     """
     ti = session.get(TI, placeholder_id)
     if ti is None or ti.map_index != -1 or ti.state is not None:
@@ -102,6 +103,7 @@ def expand_mapped(
     ti.try_number += 1
     ti.scheduled_dttm = now
     ti.updated_at = now
+    ti.changed = False
     session.flush()
     copy = {
         "dag_run_id": ti.dag_run_id,
@@ -120,11 +122,14 @@ def expand_mapped(
         "custom_operator_name": ti.custom_operator_name,
         "scheduled_dttm": now,
         "updated_at": now,
+        "changed": False,
     }
     if length > 1:
         session.execute(insert(TI), [{**copy, "map_index": i} for i in range(1, length)])
     ids = session.scalars(
-        select(TI.id).where(TI.dag_run_id == ti.dag_run_id, TI.task_id == ti.task_id)
+        select(TI.id)
+        .where(TI.dag_run_id == ti.dag_run_id, TI.task_id == ti.task_id)
+        .order_by(TI.map_index)
     )
     return list(ids)
 
@@ -233,7 +238,10 @@ def ti_to_dict(ti: TaskInstance) -> dict[str, Any]:
 
 
 def schedule(session: Session, ti_ids: Collection[int], *, now: dt.datetime) -> int:
-    """TIs without a state start a new try: state scheduled, `try_number` + 1."""
+    """TIs without a state start a new try: state scheduled, `try_number` + 1.
+
+    Only the scheduler calls this (and `settle`); it keeps the new states in its memory of the
+    run, so the rows are not flagged as changed (`store.ti_changes`)."""
     count = 0
     for chunk in chunks(sorted(ti_ids)):
         result = session.execute(_schedule_statement(), {"b_ids": chunk, "b_now": now})
@@ -247,9 +255,13 @@ def _schedule_statement() -> Any:
     now: Any = bindparam("b_now")
     return (
         update(_TI)
-        .where(c.id.in_(bindparam("b_ids", expanding=True)), c.state.is_(None))
+        .where(c.id.in_(bindparam("b_ids", expanding=True)), unindexed(c.state).is_(None))
         .values(
-            state=S.SCHEDULED.value, try_number=c.try_number + 1, scheduled_dttm=now, updated_at=now
+            state=S.SCHEDULED.value,
+            try_number=c.try_number + 1,
+            scheduled_dttm=now,
+            updated_at=now,
+            changed=False,
         )
     )
 
@@ -259,12 +271,13 @@ def settle(session: Session, ti_ids: Collection[int], state: str, *, now: dt.dat
     return update_many(
         session,
         ti_ids,
-        TI.state.is_(None),
+        unindexed(_TI.c.state).is_(None),
         state=state,
         start_date=func.coalesce(TI.start_date, now),
         end_date=now,
         duration=0.0,
         updated_at=now,
+        changed=False,
     )
 
 
@@ -275,17 +288,19 @@ def set_state(
     *,
     now: dt.datetime,
     from_states: Collection[str | None] | None = None,
+    flag_change: bool = True,
 ) -> int:
     """Set `state` on these TIs (only those in `from_states`, when given); returns the count.
 
-    A finished state gets an end date; any other clears the TI's queue token.
+    A finished state gets an end date; any other clears the TI's queue token. The scheduler,
+    which keeps the states it writes in memory, passes `flag_change=False`.
     """
-    values: dict[str, Any] = {"state": state, "updated_at": now}
+    values: dict[str, Any] = {"state": state, "updated_at": now, "changed": flag_change}
     if state in FINISHED_STATES:
         values.update(end_date=now, start_date=func.coalesce(TI.start_date, now))
     else:
         values["queue_token"] = None
-    guard = None if from_states is None else state_in(TI.state, from_states)
+    guard = None if from_states is None else state_in(unindexed(_TI.c.state), from_states)
     return update_many(session, ti_ids, guard, **values)
 
 

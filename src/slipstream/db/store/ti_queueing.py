@@ -13,15 +13,16 @@ import datetime as dt
 import functools
 import uuid
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import bindparam, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from slipstream.core.states import DagRunState, TaskInstanceState
-from slipstream.db.models import DagModel, DagRun, Pool, SerializedDagModel, TaskInstance
-from slipstream.db.store._sql import chunks, nosync_update, rowcount
+from slipstream.db.models import DagModel, DagRun, Pool, TaskInstance
+from slipstream.db.store._sql import chunks, nosync_update, rowcount, unindexed
+from slipstream.db.store.serialized_dags import version_filelocs
 
 __all__ = [
     "ACTIVE_STATES",
@@ -65,8 +66,13 @@ class Candidate:
 
 def scheduled_candidates(session: Session, *, limit: int) -> list[Candidate]:
     """Scheduled TIs of running runs of unpaused DAGs, highest priority first, then oldest run."""
-    rows = session.execute(_candidates_statement(), {"b_limit": limit})
-    return [Candidate(*row) for row in rows]
+    rows = session.execute(_candidates_statement(), {"b_limit": limit}).all()
+    filelocs = version_filelocs(session, {row.serialized_dag_id for row in rows})
+    candidates = [Candidate(*row) for row in rows]  # fileloc: the DAG's, if no version's
+    return [
+        replace(c, fileloc=filelocs[c.serialized_dag_id]) if c.serialized_dag_id in filelocs else c
+        for c in candidates
+    ]
 
 
 @functools.cache
@@ -85,13 +91,10 @@ def _candidates_statement() -> Any:
             TI.priority_weight,
             TI.dag_run_id,
             DagRun.serialized_dag_id,
-            func.coalesce(SerializedDagModel.fileloc, DagModel.fileloc, literal("")).label(
-                "fileloc"
-            ),
+            DagModel.fileloc,
         )
         .join(DagRun, DagRun.id == TI.dag_run_id)
         .join(DagModel, DagModel.dag_id == TI.dag_id)
-        .outerjoin(SerializedDagModel, SerializedDagModel.id == DagRun.serialized_dag_id)
         .where(
             TI.state == S.SCHEDULED.value,
             DagRun.state == DagRunState.RUNNING.value,
@@ -179,7 +182,10 @@ def _queue_statement() -> Any:
     now: Any = bindparam("b_now")
     return (
         update(_TI)
-        .where(c.id.in_(bindparam("b_ids", expanding=True)), c.state == S.SCHEDULED.value)
+        .where(
+            c.id.in_(bindparam("b_ids", expanding=True)),
+            unindexed(c.state) == S.SCHEDULED.value,
+        )
         .values(
             state=S.QUEUED.value, queue_token=bindparam("b_token"), queued_dttm=now, updated_at=now
         )
