@@ -181,15 +181,21 @@ class System:
         raise NotImplementedError
 
 
+def clean_env() -> dict[str, str]:
+    """This environment without either system's settings, and with compiled bytecode written
+    and read as installed software does (an editable install would otherwise compile its
+    changed modules again at every start)."""
+    skip = ("AIRFLOW", "SLIPSTREAM", "PYTHONDONTWRITEBYTECODE")
+    return {k: v for k, v in os.environ.items() if not k.startswith(skip)}
+
+
 class Slipstream(System):
     name = "slipstream"
 
     def __init__(self, db: DbChoice, parallelism: int) -> None:
         super().__init__(db, parallelism)
         self.home = Path(tempfile.mkdtemp(prefix="slipstream-bench-cli-"))
-        self.env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "SLIPSTREAM"))
-        }
+        self.env = clean_env()
         self.env["SLIPSTREAM_HOME"] = str(self.home)
 
     def teardown(self) -> None:
@@ -242,7 +248,7 @@ class Airflow(System):
             url = self.db.server.url(self.pg_database, "psycopg2")
         else:
             url = f"sqlite:///{self.home / 'airflow.db'}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "SLIPSTREAM"))}
+        env = clean_env()
         env.update(airflow_env(self.home, DAGS, url, self.parallelism))
         env["PATH"] = f"{Path(self.airflow).parent}{os.pathsep}{env.get('PATH', '')}"
         self.env = env

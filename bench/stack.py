@@ -167,11 +167,10 @@ class Stack:
             self.db_url = f"sqlite:///{self.home / self.db_file}"
             self.reader = Reader(sqlite_path=self.home / self.db_file)
         self.api_port = free_port()
-        self.env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("SLIPSTREAM", "AIRFLOW", "VIRTUAL_ENV"))
-        }
+        # Both systems write and read compiled bytecode, as installed software does (without
+        # it, an editable install's changed modules are compiled again at every start).
+        skip = ("SLIPSTREAM", "AIRFLOW", "VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE")
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(skip)}
         self.proc: subprocess.Popen[bytes] | None = None
         self.extra_procs: list[subprocess.Popen[bytes]] = []
         self._log: IO[str] | None = None

@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from slipstream import __version__
 from slipstream.api import errors
 from slipstream.api.auth.tokens import TokenSettings
+from slipstream.api.routing import add_router
 from slipstream.ui import mount_ui
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ ROUTE_MODULES = (
     "assets",
     "connections",
     "dag_runs",
+    "dag_run_batches",
     "dag_versions",
     "dags",
     "event_logs",
@@ -83,17 +85,17 @@ def create_app(config: Config | None = None, *, db: Database | None = None) -> F
 
     from slipstream.api.routes import auth
 
-    app.include_router(auth.router)
-    # Each module's router goes straight into the application (not through a router per
-    # prefix): FastAPI analyses a route's parameters again at every level it is included in.
+    # Each route goes straight into the application, analysed by FastAPI when first used
+    # (`api.routing`): the server answers sooner, and no route is analysed twice.
+    add_router(app, auth.router)
     for name in ROUTE_MODULES:
         module = importlib.import_module(f"slipstream.api.routes.{name}")
         codes = _PUBLIC_CODES if name in PUBLIC_MODULES else _PROTECTED_CODES
-        app.include_router(module.router, prefix=API_PREFIX, responses=errors.documented(*codes))
+        add_router(app, module.router, prefix=API_PREFIX, responses=errors.documented(*codes))
     for name in UI_ROUTE_MODULES:
         module = importlib.import_module(f"slipstream.api.routes.{name}")
-        app.include_router(
-            module.router, prefix=UI_PREFIX, responses=errors.documented(*_PROTECTED_CODES)
+        add_router(
+            app, module.router, prefix=UI_PREFIX, responses=errors.documented(*_PROTECTED_CODES)
         )
     mount_ui(app)
     return app

@@ -1,5 +1,10 @@
 """JWT access tokens (PyJWT, HS512): what `POST /auth/token` hands out and every API route
-checks. A token names its user and role and expires after `[api_auth] jwt_expiration_time`."""
+checks. A token names its user and role and expires after `[api_auth] jwt_expiration_time`.
+
+PyJWT is imported by the first token made or read, not with the API server: it loads
+`cryptography` (for algorithms HS512 does not use), about 25 ms the server's start need not wait
+for.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,6 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-
-import jwt
 
 if TYPE_CHECKING:
     from slipstream.config import Config
@@ -59,6 +62,8 @@ class TokenClaims:
 def issue_token(
     settings: TokenSettings, username: str, role: str, *, now: dt.datetime | None = None
 ) -> str:
+    import jwt
+
     now = now or dt.datetime.now(dt.UTC)
     claims = {
         "sub": username,
@@ -74,6 +79,8 @@ def issue_token(
 
 def read_token(settings: TokenSettings, token: str) -> TokenClaims:
     """The claims of a valid token; `TokenError` for anything else."""
+    import jwt
+
     try:
         claims = jwt.decode(
             token,

@@ -11,13 +11,14 @@ import dataclasses
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import HTTPException, Query, Request, Response, status
 
 from slipstream.api import audit
 from slipstream.api.deps import Db, ReadSession
 from slipstream.api.errors import documented
 from slipstream.api.pagination import LimitParam, OffsetParam, OrderByParam, page_of
 from slipstream.api.params import IntPath, IntQuery, StrListQuery, now, range_query, utc
+from slipstream.api.routing import api_router
 from slipstream.api.schemas.assets import (
     AssetAliasCollectionResponse,
     AssetAliasResponse,
@@ -34,7 +35,7 @@ from slipstream.db.store import asset_listing, asset_refs, jobs
 from slipstream.db.store.asset_listing import AssetEventFilter, AssetFilter
 from slipstream.db.store.ranges import Bounds
 
-router = APIRouter(tags=["Asset"])
+router = api_router(tags=["Asset"])
 
 User = Annotated[AuthenticatedUser, requires("asset")]
 Text = Annotated[str | None, Query()]

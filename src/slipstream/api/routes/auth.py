@@ -3,16 +3,17 @@ simple auth manager's endpoint and shapes)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict
 
 from slipstream.api.auth.passwords import verify_password
 from slipstream.api.auth.tokens import issue_token
 from slipstream.api.deps import Db
 from slipstream.api.errors import HTTPExceptionResponse
+from slipstream.api.routing import api_router
 from slipstream.db.store import users
 
-router = APIRouter(tags=["Auth"])
+router = api_router(tags=["Auth"])
 
 
 class LoginBody(BaseModel):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Request, Response, status
+from fastapi import Header, HTTPException, Request, Response, status
 from sqlalchemy.orm import Session
 
 from slipstream.api import audit, bulk
@@ -23,6 +23,7 @@ from slipstream.api.errors import documented
 from slipstream.api.pagination import LimitParam, OffsetParam, OrderByParam, page_of
 from slipstream.api.params import UpdateMask, fields_in_mask
 from slipstream.api.redaction import AppRedactor, Redactor
+from slipstream.api.routing import api_router
 from slipstream.api.schemas.bulk import BulkBody, BulkResponse
 from slipstream.api.schemas.connections import (
     FIELDS,
@@ -40,7 +41,7 @@ from slipstream.sdk.connections import Connection
 if TYPE_CHECKING:
     from slipstream.config import Config
 
-router = APIRouter(tags=["Connection"])
+router = api_router(tags=["Connection"])
 
 User = Annotated[AuthenticatedUser, requires("connection")]
 ID_FIELDS = ("connection_id", "conn_id")

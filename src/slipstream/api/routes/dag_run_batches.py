@@ -1,7 +1,7 @@
 """DAG run routes that work on many runs, or wait on one: bulk marking, noting and deleting
 (`PATCH /dags/{dag_id}/dagRuns`), clearing several runs (`POST /dags/{dag_id}/clearDagRuns`),
 and streaming a run's state until it ends (`GET .../dagRuns/{dag_run_id}/wait`, experimental in
-Airflow too). Included by `dag_runs`.
+Airflow too). Served right after the routes of `dag_runs` (`api.app.ROUTE_MODULES`).
 
 With `~` as the path's DAG id, each run names its DAG in its entity. A bulk action succeeds or
 fails whole (`api.bulk`); a clear of several runs clears all of them or none.
@@ -12,7 +12,7 @@ import json
 from collections.abc import AsyncIterator, Iterable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import HTTPException, Query, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -30,6 +30,7 @@ from slipstream.api.routes._dag_run_support import (
     run_responses,
     ti_collection,
 )
+from slipstream.api.routing import api_router
 from slipstream.api.schemas.bulk import (
     BulkBody,
     BulkCreateAction,
@@ -49,7 +50,9 @@ from slipstream.db.engine import Database
 from slipstream.db.models import DagRun
 from slipstream.db.store import jobs, run_listing, run_operations, runs
 
-router = APIRouter(tags=["DagRun"])
+# The tag twice, as these routes had it when `dag_runs` included this router in its own (tagged)
+# one: the OpenAPI document stays as it was.
+router = api_router(tags=["DagRun", "DagRun"])
 
 ALL_DAGS = "~"
 Entity = str | BulkDAGRunBody

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import Depends, HTTPException, Query, Request, Response, status
 
 from slipstream.api import audit
 from slipstream.api.deps import Db, ReadSession
@@ -36,8 +36,8 @@ from slipstream.api.routes._dag_run_support import (
     run_responses,
     ti_collection,
 )
-from slipstream.api.routes.dag_run_batches import router as batch_router
 from slipstream.api.routes.dags import require_dag
+from slipstream.api.routing import api_router
 from slipstream.api.schemas.assets import AssetEventCollectionResponse, AssetEventResponse
 from slipstream.api.schemas.dag_runs import (
     ClearTaskInstanceCollectionResponse,
@@ -56,9 +56,8 @@ from slipstream.db.models import DagRun
 from slipstream.db.store import dags as dag_store
 from slipstream.db.store import jobs, run_listing, run_operations, runs
 from slipstream.db.store.run_listing import Bounds, RunFilters
-from slipstream.sdk.operators.trigger_dagrun import DagRunAlreadyExists
 
-router = APIRouter(tags=["DagRun"])
+router = api_router(tags=["DagRun"])
 
 RUNS = "/dags/{dag_id}/dagRuns"
 RUN = RUNS + "/{dag_run_id}"
@@ -264,6 +263,9 @@ def trigger_dag_run(
 ) -> DAGRunResponse:
     """Create a queued manual run. Its conf is checked against the DAG's params (400 naming the
     param); a taken run id or logical date is a 409."""
+    # Loads the SDK's operators, as the store's check of the run does: at the first trigger.
+    from slipstream.sdk.operators.trigger_dagrun import DagRunAlreadyExists
+
     if body.partition_key is not None:
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST,
@@ -405,6 +407,3 @@ def delete_dag_run(dag_id: str, dag_run_id: str, db: Db, user: DagUser) -> Respo
             logical_date=run.logical_date,
         )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-router.include_router(batch_router)  # bulk changes, clearing many runs, waiting

@@ -3,7 +3,7 @@ the DAG processor has stored for it, which its runs keep pointing at."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import HTTPException, Request, status
 from pydantic import BaseModel
 
 from slipstream.api.deps import ReadSession
@@ -11,13 +11,14 @@ from slipstream.api.errors import documented
 from slipstream.api.pagination import LimitParam, OffsetParam, OrderByParam, page_of
 from slipstream.api.params import IntPath, IntQuery
 from slipstream.api.routes.dags import require_dag
+from slipstream.api.routing import api_router
 from slipstream.api.schemas.dag_versions import DagVersionResponse
 from slipstream.api.security import requires
 from slipstream.core.exceptions import AirflowNotFoundException
 from slipstream.db.store import dag_versions
 from slipstream.db.store.paging import Page
 
-router = APIRouter(tags=["DagVersion"], dependencies=[requires("dag")])
+router = api_router(tags=["DagVersion"], dependencies=[requires("dag")])
 
 
 class DAGVersionCollectionResponse(BaseModel):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
+from fastapi import Depends, Header, HTTPException, Query, Request, Response, status
 from fastapi.responses import PlainTextResponse
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,7 @@ from slipstream.api.deps import Db, ReadSession
 from slipstream.api.errors import documented
 from slipstream.api.pagination import LimitParam, OffsetParam, OrderByParam, page_of
 from slipstream.api.params import StrListQuery, UpdateMask, range_query
+from slipstream.api.routing import api_router
 from slipstream.api.schemas.dags import (
     DAGCollectionResponse,
     DAGDetailsResponse,
@@ -41,7 +42,7 @@ from slipstream.db.store import dags as dag_store
 from slipstream.db.store.dag_listing import DagFilter
 from slipstream.db.store.ranges import Bounds
 
-router = APIRouter()
+router = api_router()
 
 MAX_SOURCE_BYTES = 10 * 1024 * 1024
 PAUSE_FIELDS = ["is_paused"]

@@ -6,17 +6,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import HTTPException, Query, Request, status
 
 from slipstream.api.deps import ReadSession
 from slipstream.api.errors import documented
 from slipstream.api.pagination import LimitParam, OffsetParam, OrderByParam, page_of
 from slipstream.api.params import IntPath, IntQuery, StrListQuery, utc
+from slipstream.api.routing import api_router
 from slipstream.api.schemas.event_logs import EventLogCollectionResponse, EventLogResponse
 from slipstream.api.security import DagUser
 from slipstream.db.store import audit
 
-router = APIRouter(prefix="/eventLogs", tags=["Event Log"])
+router = api_router(prefix="/eventLogs", tags=["Event Log"])
 
 Text = Annotated[str | None, Query()]
 

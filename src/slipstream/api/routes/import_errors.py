@@ -3,11 +3,12 @@ last saw them. Any role may read them."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import HTTPException, Request, status
 
 from slipstream.api.deps import ReadSession
 from slipstream.api.errors import documented
 from slipstream.api.pagination import LimitParam, OffsetParam, OrderByParam, page_of
+from slipstream.api.routing import api_router
 from slipstream.api.schemas.import_errors import (
     ImportErrorCollectionResponse,
     ImportErrorResponse,
@@ -17,7 +18,7 @@ from slipstream.api.security import requires
 from slipstream.core.exceptions import AirflowNotFoundException
 from slipstream.db.store import import_errors
 
-router = APIRouter(tags=["Import Error"], dependencies=[requires("import_error")])
+router = api_router(tags=["Import Error"], dependencies=[requires("import_error")])
 
 
 @router.get("/importErrors")

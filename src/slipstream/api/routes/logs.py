@@ -13,13 +13,14 @@ import json
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Path, Request, status
+from fastapi import Header, HTTPException, Path, Request, status
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 
 from slipstream.api import task_logs
 from slipstream.api.deps import AppConfig, ReadSession
 from slipstream.api.errors import documented
 from slipstream.api.params import INT64_MAX, MapIndexQuery
+from slipstream.api.routing import api_router
 from slipstream.api.schemas.logs import TaskInstancesLogResponse
 from slipstream.api.security import DagUser
 from slipstream.api.task_logs import LogFormat
@@ -29,7 +30,7 @@ from slipstream.db.store import task_instances
 from slipstream.logs import reader
 from slipstream.logs.layout import try_log_path
 
-router = APIRouter(tags=["Task Instance"])
+router = api_router(tags=["Task Instance"])
 
 TOKEN_HEADER = "Airflow-Continuation-Token"
 S = TaskInstanceState

@@ -14,10 +14,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from sqlalchemy.exc import SQLAlchemyError
 
 from slipstream.api.deps import Db
+from slipstream.api.routing import api_router
 from slipstream.api.schemas.monitor import (
     HEALTHY,
     UNHEALTHY,
@@ -34,7 +35,7 @@ from slipstream.db.store.jobs import JobInfo
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(tags=["Monitor"])
+router = api_router(tags=["Monitor"])
 
 DEFAULT_THRESHOLD = 30.0
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import HTTPException, Request, Response, status
 from sqlalchemy.orm import Session
 
 from slipstream.api import audit, bulk
@@ -18,6 +18,7 @@ from slipstream.api.deps import Db, ReadSession
 from slipstream.api.errors import documented
 from slipstream.api.pagination import LimitParam, OffsetParam, OrderByParam, page_of
 from slipstream.api.params import UpdateMask, fields_in_mask
+from slipstream.api.routing import api_router
 from slipstream.api.schemas.bulk import BulkBody, BulkResponse
 from slipstream.api.schemas.pools import (
     PoolBody,
@@ -28,7 +29,7 @@ from slipstream.api.schemas.pools import (
 from slipstream.api.security import AuthenticatedUser, requires
 from slipstream.db.store import pools as store
 
-router = APIRouter(tags=["Pool"])
+router = api_router(tags=["Pool"])
 
 User = Annotated[AuthenticatedUser, requires("pool")]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import HTTPException, Query, Request, status
 from sqlalchemy.orm import Session
 
 from slipstream.api import audit
@@ -35,6 +35,7 @@ from slipstream.api.routes._ti_patch import (
     require_run,
     ti_not_found,
 )
+from slipstream.api.routing import api_router
 from slipstream.api.schemas.task_instances import (
     ClearTaskInstancesBody,
     ListQuery,
@@ -56,7 +57,7 @@ from slipstream.db.store import jobs, ti_clearing, ti_dependencies, ti_listing, 
 from slipstream.db.store.paging import Page
 from slipstream.db.store.ti_listing import ORDER_FIELDS, TIFilters
 
-router = APIRouter(tags=["Task Instance"])
+router = api_router(tags=["Task Instance"])
 
 TIS = "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances"
 ANY = "~"

@@ -3,14 +3,15 @@ the API never imports DAG files."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import HTTPException, status
 from sqlalchemy.orm import Session
 
 from slipstream.api.deps import ReadSession
 from slipstream.api.errors import documented
 from slipstream.api.routes.dags import require_dag
+from slipstream.api.routing import api_router
 from slipstream.api.schemas.tasks import (
     SORT_FIELDS,
     TaskCollectionResponse,
@@ -20,9 +21,11 @@ from slipstream.api.schemas.tasks import (
 from slipstream.api.security import requires
 from slipstream.core.exceptions import AirflowNotFoundException
 from slipstream.db.store import dags as dag_store
-from slipstream.serialization import SerializedDAG
 
-router = APIRouter(tags=["Task"], dependencies=[requires("dag")])
+if TYPE_CHECKING:
+    from slipstream.serialization import SerializedDAG
+
+router = api_router(tags=["Task"], dependencies=[requires("dag")])
 
 
 @router.get("/dags/{dag_id}/tasks", responses=documented(400, 404))

@@ -17,18 +17,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from slipstream.api.deps import ReadSession
 from slipstream.api.errors import documented
 from slipstream.api.pagination import OffsetParam
 from slipstream.api.params import utc
 from slipstream.api.routes.dags import require_dag
+from slipstream.api.routing import api_router
 from slipstream.api.schemas.ui_grid import GridResponse, TaskTree, grid_json
 from slipstream.api.security import requires
 from slipstream.db.store import grid, serialized_dags
 
-router = APIRouter(tags=["Grid"], dependencies=[requires("dag")])
+router = api_router(tags=["Grid"], dependencies=[requires("dag")])
 
 DEFAULT_RUNS = 25
 MAX_RUNS = 100

@@ -8,17 +8,18 @@ the run used, only until this process has it deserialized.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from slipstream.api.deps import ReadSession
 from slipstream.api.errors import documented
 from slipstream.api.routes.dags import require_dag
+from slipstream.api.routing import api_router
 from slipstream.api.schemas.ui_runs import RunTaskInstancesResponse, run_task_instances_json
 from slipstream.api.security import requires
 from slipstream.core.exceptions import AirflowNotFoundException
 from slipstream.db.store import run_task_instances, serialized_dags
 
-router = APIRouter(tags=["UI"], dependencies=[requires("dag")])
+router = api_router(tags=["UI"], dependencies=[requires("dag")])
 
 
 @router.get(

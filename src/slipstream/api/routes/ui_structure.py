@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from slipstream.api.deps import ReadSession
 from slipstream.api.errors import documented
 from slipstream.api.routes.dags import require_dag
+from slipstream.api.routing import api_router
 from slipstream.api.schemas.ui_structure import StructureResponse, structure_response
 from slipstream.api.security import requires
 from slipstream.core.exceptions import AirflowNotFoundException
 from slipstream.db.store import serialized_dags
 
-router = APIRouter(tags=["UI"], dependencies=[requires("dag")])
+router = api_router(tags=["UI"], dependencies=[requires("dag")])
 
 VersionNumber = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import HTTPException, Response, status
 from sqlalchemy.orm import Session
 
 from slipstream.api import audit
 from slipstream.api.auth.passwords import check_new_password, hash_password
 from slipstream.api.deps import Db, ReadSession
 from slipstream.api.errors import documented
+from slipstream.api.routing import api_router
 from slipstream.api.schemas.ui_users import (
     UserBody,
     UserCollectionResponse,
@@ -27,7 +28,7 @@ from slipstream.api.schemas.ui_users import (
 from slipstream.api.security import AuthenticatedUser, requires
 from slipstream.db.store import users as store
 
-router = APIRouter(tags=["UI"])
+router = api_router(tags=["UI"])
 
 Admin = Annotated[AuthenticatedUser, requires("user")]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import HTTPException, Request, Response, status
 from sqlalchemy.orm import Session
 
 from slipstream.api import audit, bulk
@@ -19,6 +19,7 @@ from slipstream.api.errors import documented
 from slipstream.api.pagination import LimitParam, OffsetParam, OrderByParam, page_of
 from slipstream.api.params import UpdateMask, fields_in_mask
 from slipstream.api.redaction import AppRedactor, Redactor
+from slipstream.api.routing import api_router
 from slipstream.api.schemas.bulk import BulkBody, BulkResponse
 from slipstream.api.schemas.variables import (
     VariableBody,
@@ -31,7 +32,7 @@ from slipstream.db.store import variables as store
 if TYPE_CHECKING:
     from slipstream.config import Config
 
-router = APIRouter(tags=["Variable"])
+router = api_router(tags=["Variable"])
 
 User = Annotated[AuthenticatedUser, requires("variable")]
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from fastapi import APIRouter
-
 from slipstream import __version__
+from slipstream.api.routing import api_router
 from slipstream.api.schemas.monitor import VersionInfo
 
-router = APIRouter(tags=["Version"])
+router = api_router(tags=["Version"])
 
 PACKAGE_DIR = Path(__file__).resolve().parents[2]
 

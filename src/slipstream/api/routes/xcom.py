@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import HTTPException, Query, Request, status
 from sqlalchemy.orm import Session
 
 from slipstream.api import audit
@@ -16,6 +16,7 @@ from slipstream.api.deps import Db, ReadSession
 from slipstream.api.errors import documented
 from slipstream.api.pagination import LimitParam, OffsetParam, OrderByParam, page_of
 from slipstream.api.params import INT64_MAX, IntQuery, now, range_query
+from slipstream.api.routing import api_router
 from slipstream.api.schemas.xcom import (
     XComCollectionResponse,
     XComCreateBody,
@@ -32,7 +33,7 @@ from slipstream.db.store import runs as run_store
 from slipstream.db.store.ranges import Bounds
 from slipstream.db.store.xcom_entries import XComEntry, XComFilter
 
-router = APIRouter(
+router = api_router(
     prefix="/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/xcomEntries",
     tags=["XCom"],
 )

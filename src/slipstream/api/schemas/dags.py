@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
 from slipstream.api.schemas.dag_versions import DagVersionResponse
 from slipstream.db.models import DagModel
 from slipstream.db.store.serialized_dags import StoredVersion, VersionSummary
-from slipstream.serialization import SerializedDAG
+
+if TYPE_CHECKING:
+    from slipstream.serialization import SerializedDAG
 
 __all__ = [
     "DAGCollectionResponse",

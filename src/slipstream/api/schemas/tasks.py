@@ -6,12 +6,14 @@ imports DAG files).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from slipstream.orchestration.retries import backoff_multiplier
-from slipstream.serialization import SerializedTask
+
+if TYPE_CHECKING:
+    from slipstream.serialization import SerializedTask
 
 __all__ = ["SORT_FIELDS", "TaskCollectionResponse", "TaskResponse", "TimeDelta", "task_response"]
 

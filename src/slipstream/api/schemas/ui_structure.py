@@ -9,11 +9,12 @@ join nodes, without extra nodes in the data).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
 
-from slipstream.serialization import SerializedDAG, SerializedTask, SerializedTaskGroup
+if TYPE_CHECKING:
+    from slipstream.serialization import SerializedDAG, SerializedTask, SerializedTaskGroup
 
 
 class StructureNode(BaseModel):
