@@ -134,3 +134,34 @@ def test_max_map_length_fails_the_task_naming_the_limit(
     assert h.states(run_id)["use"] == "failed"
     assert "core.max_map_length (2)" in caplog.text
     assert h.run(run_id).state == "failed"
+
+
+def test_a_task_failing_to_expand_stops_a_fail_fast_run(harness: Harness) -> None:
+    """The failure the scheduler itself settles (no worker reported it) acts on `fail_fast`
+    in the same pass: the task still running is failed, the one not started is skipped."""
+    with DAG("fast", schedule=None, start_date=START, fail_fast=True) as dag:
+
+        @task
+        def make() -> list[int]:
+            return [1]
+
+        @task
+        def use(x: int) -> int:
+            return x
+
+        use.expand(x=make())
+        EmptyOperator(task_id="slow") >> EmptyOperator(task_id="after_slow")
+    harness.add_dag(dag)
+    run_id = harness.trigger("fast")
+    harness.tick()
+    slow = next(w for w in harness.executor.pending.values() if w.task_id == "slow")
+    assert harness.claim(slow)
+    harness.play("make", xcom=42)
+    harness.tick()
+    assert harness.states(run_id) == {
+        "make": "success",
+        "use": "failed",
+        "slow": "failed",
+        "after_slow": "skipped",
+    }
+    assert harness.run(run_id).state == "failed"

@@ -105,8 +105,8 @@ def _finish_wide_run(width: int, reads: Reads, sqlite_db: Database) -> list[int]
 def test_examining_a_wide_run_reads_what_changed_not_the_run(
     sqlite_db: Database, reads: Reads
 ) -> None:
-    largest = _finish_wide_run(120, reads, sqlite_db)
-    # Each tick sees the 4 finished tries and the 4 queued after them: never the 120 TIs.
+    largest = _finish_wide_run(300, reads, sqlite_db)
+    # Each tick sees the 4 finished tries and the 4 queued after them: never the 300 TIs.
     assert max(largest) <= 8
 
 
@@ -114,19 +114,21 @@ def test_expansion_keeps_the_view_and_the_new_rows_are_not_read_back(
     sqlite_db: Database, reads: Reads
 ) -> None:
     h = Harness(sqlite_db, executor=FakeExecutor(parallelism=4))
-    h.add_dag(_mapped_dag(50))
+    h.add_dag(_mapped_dag(300))
     h.trigger("wide")
     h.tick()
-    h.play("make", xcom=list(range(50)))
+    h.play("make", xcom=list(range(300)))
     reads.clear()
-    h.tick()  # examines (the change: make succeeded), expands to 50, queues 4
-    assert reads.whole == []
-    assert reads.changes == [1]
-    assert len(h.scheduler.run_views) == 1
+    h.tick()  # a small run (3 TIs) read whole, expanded to 300 TIs, 4 queued
+    assert reads.whole == [3]
+    assert len(h.scheduler.run_views) == 1  # now wide: followed by its changes
+    reads.clear()
     h.finish(next(iter(h.executor.pending.values())))
-    h.tick()  # the 4 rows queued (one of them now done) changed, none of the other 46
-    assert reads.changes[-1] == 4
+    h.tick()
+    # The 4 rows queued (one of them now done) and the 2 written before the expansion
+    # (make's end, total's creation): none of the other 296 expanded rows.
     assert reads.whole == []
+    assert reads.changes == [6]
 
 
 def test_a_view_is_dropped_when_another_scheduler_examined_the_run(
@@ -138,6 +140,8 @@ def test_a_view_is_dropped_when_another_scheduler_examined_the_run(
     first, second = (
         Harness(any_db, clock=clock, executor=FakeExecutor(parallelism=4)) for _ in range(2)
     )
+    for h in (first, second):
+        h.scheduler.run_views = RunViews(min_tis=0)  # a view even for 6 TIs
     with DAG("chain", schedule=None, start_date=START) as dag:
         tasks = [EmptyOperator(task_id=f"t{i}") for i in range(6)]
         for up, down in itertools.pairwise(tasks):
@@ -167,6 +171,7 @@ def test_a_view_survives_only_its_own_committed_examination(sqlite_db: Database)
     """A view is kept for the version its examination wrote; a version the database does not
     have (another scheduler's look, a rolled back tick) makes it worthless."""
     h = Harness(sqlite_db)
+    h.scheduler.run_views = RunViews(min_tis=0)
     with DAG("two", schedule=None, start_date=START) as dag:
         EmptyOperator(task_id="a") >> EmptyOperator(task_id="b")
     h.add_dag(dag)
@@ -189,6 +194,7 @@ def test_writes_outside_the_scheduler_reach_a_kept_view(sqlite_db: Database) -> 
     """A cleared task (no state again) and a task marked by hand come to the scheduler's view as
     changes, so the run goes on from what the database says."""
     h = Harness(sqlite_db)
+    h.scheduler.run_views = RunViews(min_tis=0)
     with DAG("three", schedule=None, start_date=START) as dag:
         EmptyOperator(task_id="a") >> EmptyOperator(task_id="b") >> EmptyOperator(task_id="c")
     h.add_dag(dag)
@@ -211,6 +217,24 @@ def test_writes_outside_the_scheduler_reach_a_kept_view(sqlite_db: Database) -> 
     assert h.executor.pending_tasks() == ["c"]
     h.run_to_end()
     assert h.states(run_id) == {"a": "success", "b": "success", "c": "success"}
+
+
+def test_a_small_run_is_read_whole_and_its_changes_are_not_taken(
+    sqlite_db: Database, reads: Reads
+) -> None:
+    """Reading a few rows costs less than taking changes (which rewrites the changed rows)."""
+    h = Harness(sqlite_db)
+    with DAG("small", schedule=None, start_date=START) as dag:
+        EmptyOperator(task_id="a") >> EmptyOperator(task_id="b")
+    h.add_dag(dag)
+    h.trigger("small")
+    h.tick()
+    h.play("a")
+    reads.clear()
+    h.tick()
+    assert reads.whole == [2]
+    assert reads.changes == [0]  # asked for no run
+    assert len(h.scheduler.run_views) == 0
 
 
 # --- RunView and RunViews on their own ------------------------------------------------------
@@ -243,7 +267,7 @@ def test_run_view_handles_map_indexes_with_gaps() -> None:
 
 
 def test_run_views_keep_the_newest_within_their_size() -> None:
-    views = RunViews(max_tis=3)
+    views = RunViews(max_tis=3, min_tis=0)
 
     def run(run_id: int, version: int = 0) -> DagRun:
         return DagRun(id=run_id, view_version=version, serialized_dag_id=7)

@@ -90,7 +90,9 @@ class _Writes:
             settled += ti_store.settle(session, ids, state, now=now)
         unfinished = [None, *ti_store.UNFINISHED_STATES]
         for state, ids in self.force.items():
-            settled += ti_store.set_state(session, ids, state, now=now, from_states=unfinished)
+            settled += ti_store.set_state(
+                session, ids, state, now=now, from_states=unfinished, flag_change=False
+            )
         return scheduled, settled
 
 
@@ -128,8 +130,11 @@ def progress_runs(
         return progress
     views = views if views is not None else RunViews(max_tis=0)
     kept = {run.id: views.take(run) for run in runs}
-    whole = _by_run(ti_store.states_for_runs(session, [r.id for r in runs if kept[r.id] is None]))
-    changes = _by_run(ti_changes.take_changes(session, [run.id for run in runs]))
+    unknown = [r.id for r in runs if kept[r.id] is None]
+    whole: dict[int, list[ti_store.TIState]] = {run_id: [] for run_id in unknown}
+    whole |= _by_run(ti_store.states_for_runs(session, unknown))
+    followed = [r.id for r in runs if kept[r.id] is not None or views.wants(len(whole[r.id]))]
+    changes = _by_run(ti_changes.take_changes(session, followed))
     writes = _Writes()
     for run in runs:
         try:
@@ -236,15 +241,15 @@ class _RunStep:
         self.writes = writes
         self.expanded = 0
         self.expanded_tis = 0
+        self.settled: set[str] = set()  # tasks this pass settled without running
         self.view_is_current = True
         self._past: dict[tuple[str, int], str | None] | None = None
 
     def advance(self) -> FinishedRun | None:
         if self._timed_out():
             return self._time_out()
-        failures = self._new_failures()
         self._decide()
-        if failures:
+        if self._new_failures():
             self._fail_fast()
         if self.view.active:
             return None
@@ -304,6 +309,7 @@ class _RunStep:
             if current is None:
                 self.writes.settle.setdefault(state, []).append(ids[i])
                 states[i] = state
+        self.settled.add(task_id)
 
     def _expand(self, task: Any, placeholder_id: int) -> bool:
         try:
@@ -358,10 +364,11 @@ class _RunStep:
     # --- fail fast, timeouts, the end ------------------------------------------------------
 
     def _new_failures(self) -> bool:
-        """A task that changed (or, read whole, any task) has a failed TI: `fail_fast` acts."""
+        """A task that changed or settled in this pass (or, read whole, any task) has a failed
+        TI: `fail_fast` acts."""
         if not self.dag.fail_fast:
             return False
-        tasks = self.states if self.touched is None else self.touched
+        tasks = self.states if self.touched is None else self.touched | self.settled
         return any(S.FAILED.value in self.states.get(task_id, ()) for task_id in tasks)
 
     def _fail_fast(self) -> None:

@@ -10,6 +10,9 @@ A view is good while the run's `view_version` is the number it was kept with: ev
 raises it in its own transaction, so a view survives only when this scheduler made the last
 examination and it committed; otherwise the run is read afresh. Views are dropped when their run
 ends or its examination fails, and the least recently examined go first beyond `max_tis` TIs.
+
+Runs of at most `min_tis` TIs get no view: reading a few rows whole costs less than following
+their changes (taking changes rewrites the changed rows to clear their flags).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from slipstream.orchestration.trigger_rules import StateLike
 
 MAX_TIS = 200_000
 """TIs remembered over all views (about 50 bytes each)."""
+MIN_TIS = 256
+"""Runs this small are read whole at each examination."""
 
 
 class RunView:
@@ -114,8 +119,9 @@ class _Kept:
 class RunViews:
     """The views of running runs, by run id."""
 
-    def __init__(self, max_tis: int = MAX_TIS) -> None:
+    def __init__(self, max_tis: int = MAX_TIS, min_tis: int = MIN_TIS) -> None:
         self.max_tis = max_tis
+        self.min_tis = min_tis
         self._kept: OrderedDict[int, _Kept] = OrderedDict()
         self._tis = 0
 
@@ -132,10 +138,14 @@ class RunViews:
             return None
         return kept.view
 
+    def wants(self, size: int) -> bool:
+        """Whether a run of `size` TIs is worth a view."""
+        return self.min_tis < size <= self.max_tis
+
     def keep(self, run: DagRun, view: RunView) -> None:
         """Remember `view` as of the examination that raised the run's version by one."""
         size = view.size
-        if size > self.max_tis:
+        if not self.wants(size):
             return
         self._kept[run.id] = _Kept(run.view_version + 1, run.serialized_dag_id, view, size)
         self._tis += size
