@@ -1,5 +1,6 @@
 """`slipstream standalone` as users run it: the API server comes up with it, the generated admin
-logs in, and Ctrl-C, SIGTERM or a dead child stop the whole tree."""
+logs in, the DAG processor (a thread whose parsing children the warm worker forks) survives a
+killed warm worker, and Ctrl-C, SIGTERM or a dead child stop the whole tree."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .stack import EngineStack, children_of, pid_alive, wait_for
+from .stack import EngineStack, children_of, pid_alive, wait_for, write_dag
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
@@ -62,14 +63,17 @@ def test_the_generated_admin_logs_in_and_ctrl_c_stops_every_child(stack: EngineS
     ).json()
     assert health["metadatabase"]["status"] == "healthy"
     assert health["scheduler"]["status"] == "healthy"
+    assert health["dag_processor"]["status"] == "healthy"
     assert _login(stack, "not-the-password").status_code == 401
     assert stack.query("SELECT username, role FROM user") == [("admin", "admin")]
     [(extra,)] = stack.query("SELECT extra FROM log WHERE event = 'cli_users_create'")
     assert password not in extra
 
     children = children_of(process.pid)
-    assert any("api-server" in _command_line(pid) for pid in children)
-    assert any("dag-processor" in _command_line(pid) for pid in children)
+    commands = [_command_line(pid) for pid in children]
+    assert sum("api-server" in command for command in commands) == 1, commands
+    assert sum("warm_worker" in command for command in commands) == 1, commands
+    assert not any("dag-processor" in command for command in commands)  # a thread of ours
     os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the foreground group
     assert process.wait(30) == 0
     wait_for(lambda: not any(map(pid_alive, children)), 15, "standalone's children", stack)
@@ -124,3 +128,32 @@ def test_a_dead_api_server_stops_standalone_saying_so(stack: EngineStack) -> Non
     assert process.wait(30) == 1
     wait_for(lambda: not any(map(pid_alive, children)), 15, "standalone's children", stack)
     assert re.search(r"The API server exited unexpectedly \(exit code -9\)", stack.output())
+
+
+NOOP_DAG = """
+from airflow.sdk import DAG
+from airflow.providers.standard.operators.empty import EmptyOperator
+
+with DAG({dag_id}, schedule=None):
+    EmptyOperator(task_id="only")
+"""
+
+
+def test_parsing_goes_on_when_the_warm_worker_that_forks_it_is_killed(stack: EngineStack) -> None:
+    write_dag(stack.dags_folder, "first", NOOP_DAG, dag_id="first")
+    process = stack.start("standalone")
+    stack.wait_parsed("first")
+    [worker] = [pid for pid in children_of(process.pid) if "warm_worker" in _command_line(pid)]
+    stack.kill9(worker)
+
+    def new_worker() -> bool:
+        workers = [p for p in children_of(process.pid) if "warm_worker" in _command_line(p)]
+        return bool(workers) and workers != [worker]
+
+    write_dag(stack.dags_folder, "second", NOOP_DAG, dag_id="second")
+    wait_for(new_worker, 30, "a new warm worker", stack)
+    stack.wait_parsed("second", timeout=30)
+    assert stack.query("SELECT COUNT(*) FROM import_error") == [(0,)]
+    assert process.poll() is None
+    run_id = stack.trigger("second", "after_the_kill")
+    assert stack.wait_run("second", run_id) == "success"

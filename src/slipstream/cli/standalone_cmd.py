@@ -1,10 +1,11 @@
 """`slipstream standalone`: everything on one machine, from one command.
 
-It prepares `SLIPSTREAM_HOME` (config with fresh keys, DAGs and logs folders), starts the DAG
-processor and the API server (`slipstream api-server` on `[api] host` and `[api] port`) as child
-processes first, so that their start-up overlaps ours (each loads its code, then waits for the
-schema), migrates the metadata database, creates the `admin` user on first start, and runs the
-scheduler with the local executor in this process; a line says when the API answers.
+It prepares `SLIPSTREAM_HOME` (config with fresh keys, DAGs and logs folders), starts the API
+server (`slipstream api-server` on `[api] host` and `[api] port`) as a child process first, so
+that its start-up overlaps ours (it loads its code, then waits for the schema), migrates the
+metadata database, creates the `admin` user on first start, and runs the scheduler with the
+local executor in this process, and the DAG processor in a thread of it, whose parsing children
+the executor's warm worker forks (`cli.hosted_processor`); a line says when the API answers.
 
 The first start with no admin user creates one named `admin` with a random password, prints the
 password once in the banner and keeps it in `$SLIPSTREAM_HOME/standalone_admin_password.txt`
@@ -61,7 +62,6 @@ def standalone() -> None:
     children = Children()
     try:
         wait = ("--wait-for-schema", str(SCHEMA_WAIT))
-        children.start("DAG processor", "dag-processor", *wait)
         children.start("API server", "api-server", *api.args(), *wait)
         _run(home, config, api, children)
     except KeyboardInterrupt:  # during start-up, before the scheduler handles signals
@@ -148,6 +148,14 @@ class Children:
             preexec_fn=_stop_with_parent(),
         )
 
+    def fail(self, name: str, reason: str) -> None:
+        """Something of ours ended on its own: stop everything, saying so."""
+        if self._stopping.is_set() or self.failed:
+            return
+        self.failed = name
+        click.echo(f"The {name} ended unexpectedly ({reason}): stopping Slipstream.", err=True)
+        self._stop_event.set()
+
     def watch(self, stop_event: threading.Event) -> None:
         """From now on, set `stop_event` when a child exits on its own (at once if one did)."""
         self._stop_event = stop_event
@@ -180,6 +188,7 @@ class Children:
 
 
 def _run(home: Path, config: Config, api: ApiAddress, children: Children) -> None:
+    from slipstream.cli.hosted_processor import HostedDagProcessor
     from slipstream.cli.scheduler_cmd import _build_executor, _setup_logging, _stop_on_signals
     from slipstream.core.clock import SystemClock
     from slipstream.db.session import open_database
@@ -188,18 +197,38 @@ def _run(home: Path, config: Config, api: ApiAddress, children: Children) -> Non
 
     _setup_logging(config)
     db = open_database(config)
+    processor: HostedDagProcessor | None = None
+    executor = None
     try:
         _migrate_apart(db)
-        password = ensure_admin(db, home)
         executor = _build_executor(LocalExecutor, config, db)
+        executor.serve_parsing = True
+        executor.start()  # its warm worker imports while we go on
+        password = ensure_admin(db, home)
         stop = threading.Event()
+        children.watch(stop)
+        processor = HostedDagProcessor(
+            db,
+            config,
+            executor.parse_socket,
+            on_exit=lambda reason: children.fail("DAG processor", reason),
+        )
+        processor.start()
         click.echo(f"Slipstream is running (ready in {_since_start():.2f} s)", err=True)
         click.echo("\n".join(_banner(home, config, db, api, password)), err=True)
-        children.watch(stop)
         threading.Thread(target=_announce_when_serving, args=(api, stop), daemon=True).start()
         with _stop_on_signals(stop):
-            run_forever(Scheduler(db, executor, SystemClock(), config), num_runs=-1, stop=stop)
+            run_forever(
+                Scheduler(db, executor, SystemClock(), config),
+                num_runs=-1,
+                stop=stop,
+                manage_executor=False,
+            )
     finally:
+        if processor is not None:
+            processor.stop()
+        if executor is not None:
+            executor.end()
         children.stop()
         db.dispose()
         click.echo("Slipstream stopped.", err=True)

@@ -1,7 +1,8 @@
 """Parsing DAG files in child processes forked from the DAG processor, a few at a time.
 
-Each file gets its own child (`os.fork`, so the SDK and the `airflow` import hook the processor
-already imported come for free) and its own wall-clock deadline. Results come back as JSON over
+Each file gets its own child (forked, so the SDK and the `airflow` import hook the parent
+already imported come for free; by the processor itself or by a fork server, see `forkers`)
+and its own wall-clock deadline. Results come back as JSON over
 a pipe (see `parse_worker`). A child that runs past its deadline is killed; one that dies of a
 signal or exits without a result becomes a failed `FileResult` naming the cause, so nothing a
 DAG file does reaches the processor.
@@ -14,6 +15,7 @@ watcher is a select-able file descriptor rather than a watcher thread.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import select
 import signal
@@ -22,7 +24,10 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from slipstream.dag_processing.forkers import Forker, ForkerLost, LocalForker
 from slipstream.dag_processing.parse_result import FileResult
+
+log = logging.getLogger("slipstream.dag_processing")
 
 _READ_SIZE = 1 << 16
 _REAP_POLL_S = 0.02
@@ -53,13 +58,22 @@ class ParsePool:
     """Runs `ParseJob`s in forked children, at most `processes` at once.
 
     `timeout_s` is the per-file wall clock limit (`core.dagbag_import_timeout`);
-    `memory_limit_mb` the address-space limit of each child (0: none).
+    `memory_limit_mb` the address-space limit of each child (0: none); `forker` starts the
+    children (default: this process forks them).
     """
 
-    def __init__(self, *, processes: int, timeout_s: float, memory_limit_mb: int) -> None:
+    def __init__(
+        self,
+        *,
+        processes: int,
+        timeout_s: float,
+        memory_limit_mb: int,
+        forker: Forker | None = None,
+    ) -> None:
         self.processes = max(1, processes)
         self.timeout_s = timeout_s
         self.memory_limit_mb = memory_limit_mb
+        self.forker: Forker = forker or LocalForker()
 
     def parse(
         self,
@@ -90,8 +104,14 @@ class ParsePool:
                     else:
                         running[child.fd] = child
                 self._wait(running, wake_fd)
-                for child in list(running.values()):
-                    result = self._collect(child)
+                try:
+                    finished = [(c, self._collect(c)) for c in list(running.values())]
+                except ForkerLost as err:  # its children died with it: parse those again
+                    log.warning("Parsing %d files again: %s", len(running), err)
+                    pending.extendleft(c.job for c in running.values())
+                    _close_all(running)
+                    continue
+                for child, result in finished:
                     if result is not None:
                         del running[child.fd]
                         os.close(child.fd)
@@ -100,35 +120,37 @@ class ParsePool:
                     idle()
         finally:
             for child in running.values():
-                _kill(child.pid)
-                with contextlib.suppress(OSError):
-                    os.close(child.fd)
+                with contextlib.suppress(ForkerLost):
+                    self.forker.kill(child.pid)
+            _close_all(running)
 
     def _start(self, job: ParseJob) -> _Child | FileResult:
-        from slipstream.dag_processing.parse_worker import run_child
-
         read_fd, write_fd = os.pipe()
-        parent = os.getpid()
         try:
-            pid = os.fork()
+            pid = self._fork(job, read_fd, write_fd)
         except OSError as err:
             os.close(read_fd)
-            os.close(write_fd)
             return FileResult.failed(job.path, f"Could not start a parsing process: {err}")
-        if pid == 0:  # the child; run_child never returns
-            os.close(read_fd)
-            run_child(
-                job.path,
-                job.root,
-                write_fd,
-                parent_pid=parent,
-                memory_limit_mb=self.memory_limit_mb,
-                cpu_limit_s=self.timeout_s * 2 + 5,
-                known=dict(job.known),
-            )
-        os.close(write_fd)
+        finally:
+            os.close(write_fd)
         now = time.monotonic()
         return _Child(job, pid, read_fd, now, now + self.timeout_s)
+
+    def _fork(self, job: ParseJob, read_fd: int, write_fd: int) -> int:
+        """The child's pid; a fork server that went away is asked again once (reconnecting)."""
+        for attempt in (1, 2):
+            try:
+                return self.forker.start(
+                    job,
+                    write_fd,
+                    memory_limit_mb=self.memory_limit_mb,
+                    cpu_limit=self.timeout_s * 2 + 5,
+                    close_in_child=read_fd,
+                )
+            except ForkerLost:  # an OSError: the second time, the file fails saying so
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def _wait(self, running: dict[int, _Child], wake_fd: int | None) -> None:
         """Block until a child has output or exits, a deadline passes, or `wake_fd` stirs."""
@@ -142,6 +164,9 @@ class ParsePool:
         fds = [fd for fd, c in running.items() if not c.eof]
         if wake_fd is not None:
             fds.append(wake_fd)
+        news_fd = self.forker.fileno()
+        if news_fd is not None:
+            fds.append(news_fd)
         ready, _, _ = select.select(fds, [], [], timeout)
         for fd in ready:
             child = running.get(fd)
@@ -152,11 +177,11 @@ class ParsePool:
 
     def _collect(self, child: _Child) -> FileResult | None:
         """The child's result once it exited (or was killed at its deadline); None if running."""
-        status = _reap(child.pid)
+        status = self.forker.status(child.pid)
         if status is None:
             if time.monotonic() < child.deadline:
                 return None
-            _kill(child.pid)
+            self.forker.kill(child.pid)
             elapsed = time.monotonic() - child.started
             return FileResult.failed(
                 child.job.path,
@@ -233,16 +258,8 @@ def _drain_wake(fd: int) -> None:
         os.read(fd, 4096)
 
 
-def _reap(pid: int) -> int | None:
-    try:
-        reaped, status = os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:  # reaped elsewhere (a SIGCHLD handler): treat as lost
-        return 1 << 8
-    return status if reaped else None
-
-
-def _kill(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, 0)
+def _close_all(running: dict[int, _Child]) -> None:
+    for fd in list(running):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    running.clear()

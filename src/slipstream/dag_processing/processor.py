@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from slipstream.dag_processing.collection import SaveStats, reconcile_files, save_results
+from slipstream.dag_processing.forkers import Forker
 from slipstream.dag_processing.parse_pool import ParseJob, ParsePool
 from slipstream.dag_processing.parse_result import FileResult
 from slipstream.dag_processing.settings import ProcessorSettings
@@ -88,7 +89,8 @@ class DagProcessor:
 
     `config` is a `slipstream.config.Config`; `clock` a `slipstream.core.clock.Clock` (its
     `now()` stamps rows and decides next runs) or a zero-argument callable returning an aware
-    datetime. `dags_folder` overrides `core.dags_folder`.
+    datetime. `dags_folder` overrides `core.dags_folder`. `forker` starts the parsing children
+    (default: this process forks them, and imports what they need first).
     """
 
     def __init__(
@@ -99,6 +101,7 @@ class DagProcessor:
         *,
         dags_folder: str | os.PathLike[str] | None = None,
         settings: ProcessorSettings | None = None,
+        forker: Forker | None = None,
     ) -> None:
         self.db = db
         self.settings = settings or ProcessorSettings.from_config(config, dags_folder=dags_folder)
@@ -107,6 +110,7 @@ class DagProcessor:
             processes=self.settings.parsing_processes,
             timeout_s=self.settings.import_timeout_s,
             memory_limit_mb=self.settings.memory_limit_mb,
+            forker=forker,
         )
         self._known: dict[str, _Listed] = {}
         self._parsed_at: dict[str, float] = {}  # monotonic time of each file's last parse
@@ -120,7 +124,8 @@ class DagProcessor:
         self._watcher: FileWatcher | None = None
         self._heartbeat: Callable[[], bool] | None = None
         self._stop_event: StopEvent | None = None
-        warm_up()
+        if forker is None:
+            warm_up()
 
     # --- control ---------------------------------------------------------------------------
 
@@ -131,7 +136,8 @@ class DagProcessor:
             os.write(self._wake_w, b"x")
 
     def close(self) -> None:
-        """Release the wake-up pipe and the watcher."""
+        """Release the wake-up pipe, the watcher and the forker."""
+        self._pool.forker.close()
         if self._watcher is not None:
             self._watcher.close()
             self._watcher = None

@@ -11,6 +11,9 @@ once. `running_count` counts workloads handed over whose end was not reported; a
 lost (a supervisor killed by `kill -9`, a worker that died before forking) is made good by
 comparing the in-flight TIs with the database (`heartbeat`). A dead worker is restarted, and
 workloads it never started are handed to the new one (the claim's queue token keeps that safe).
+
+With `serve_parsing`, the warm worker also forks DAG parsing children for a DAG processor
+connecting to `parse_socket` (standalone's, which runs in the scheduler's process).
 """
 
 from __future__ import annotations
@@ -55,13 +58,22 @@ class LocalExecutor(BaseExecutor):
 
     `db_url` is handed to the supervisors (never to task processes); `config` (default: the
     process's) gives the log folder, heartbeat interval, masking and
-    `core.execute_tasks_new_python_interpreter`.
+    `core.execute_tasks_new_python_interpreter`. With `serve_parsing`, the warm worker is also
+    a fork server for DAG parsing (`parse_socket`).
     """
 
-    def __init__(self, parallelism: int, db_url: str, config: Config | None = None) -> None:
+    def __init__(
+        self,
+        parallelism: int,
+        db_url: str,
+        config: Config | None = None,
+        *,
+        serve_parsing: bool = False,
+    ) -> None:
         super().__init__(parallelism)
         self.db_url = db_url
         self.config = config
+        self.serve_parsing = serve_parsing
         self.settings: SupervisorSettings | None = None
         self._in_flight: dict[int, _InFlight] = {}
         self._pending_events: list[int] = []
@@ -150,6 +162,13 @@ class LocalExecutor(BaseExecutor):
     @property
     def running_count(self) -> int:
         return len(self._in_flight)
+
+    @property
+    def parse_socket(self) -> str | None:
+        """Where the warm worker serves DAG parsing (`serve_parsing`, once started)."""
+        if not self.serve_parsing or self._dir is None:
+            return None
+        return os.path.join(self._dir, "parse.sock")
 
     @property
     def wake_address(self) -> str | None:
@@ -252,7 +271,9 @@ class LocalExecutor(BaseExecutor):
         theirs.close()
         self._channel = Channel(ours)
         self._worker_ready = False
-        self._send({"op": "init", "settings": self.settings.to_dict()})
+        self._send(
+            {"op": "init", "settings": self.settings.to_dict(), "parse_socket": self.parse_socket}
+        )
 
     def _restart_worker(self) -> None:
         """Replace the worker, and hand the new one every workload still queued with its token

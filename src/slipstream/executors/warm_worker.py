@@ -5,7 +5,8 @@ Started by `LocalExecutor` as `python -m slipstream.executors.warm_worker --fd N
 session (Ctrl-C in a terminal reaches the scheduler, which shuts down in order). It talks to the
 executor over a socketpair with `comms.Channel` frames:
 
-    executor → worker   {"op": "init", "settings": SupervisorSettings}   (once, first)
+    executor → worker   {"op": "init", "settings": SupervisorSettings, "parse_socket": path}
+                                                                          (once, first)
     executor → worker   {"op": "run", "workload": TaskWorkload}
     executor → worker   {"op": "callback", "workload": CallbackWorkload}   (DAG callbacks)
     executor → worker   {"op": "stop"}
@@ -24,6 +25,9 @@ scheduler dies (a slot then exits: end of file on its socket). The worker reaps 
 died (signal or error) during a try may not have said its try ended, so the worker sends that
 event on its behalf (`"lost": true`; the executor then hands the workload out again if its try
 never started). When the executor goes away (end of file on the socket) the worker exits.
+
+Given a `parse_socket` path, the worker is also the fork server of a DAG processor that cannot
+fork itself (`dag_processing.parse_server`; standalone's).
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from slipstream.dag_processing.parse_server import ParseServer
 from slipstream.dagfiles.warm_up import exercise_sdk
 from slipstream.executors.base import CallbackWorkload, TaskWorkload
 from slipstream.supervisor import task_forker
@@ -137,6 +142,7 @@ class WarmWorker:
         self.settings = settings
         self.slots: dict[int, Slot] = {}
         self.db = None
+        self.parse_server: ParseServer | None = None
         self.stopping = False
         self._wakeup_r, self._wakeup_w = os.pipe()
         for fd in (self._wakeup_r, self._wakeup_w):
@@ -177,21 +183,36 @@ class WarmWorker:
         try:
             self._serve()
         finally:
+            if self.parse_server is not None:
+                self.parse_server.close()
             for slot in list(self.slots.values()):
                 self.retire(slot)  # idle ones exit now, busy ones after their try
+
+    def serve_parsing(self, path: str) -> None:
+        """Fork parsing children for DAG processors connecting to `path` from now on (having
+        imported what DAG files use, as a DAG processor would)."""
+        from slipstream.dag_processing.processor import warm_up
+
+        warm_up()
+        gc.collect()
+        gc.freeze()
+        self.parse_server = ParseServer(path, in_child=self._in_child)
 
     def _serve(self) -> None:
         while not self.stopping:
             channel_fd = self.channel.fileno()
             by_fd = {s.channel.fileno(): s for s in self.slots.values() if not s.channel.closed}
+            parsing = self.parse_server.fds() if self.parse_server is not None else []
             ready, _, _ = select.select(
-                [channel_fd, self._wakeup_r, *by_fd], [], [], self._idle_timeout()
+                [channel_fd, self._wakeup_r, *by_fd, *parsing], [], [], self._idle_timeout()
             )
             if self._wakeup_r in ready:
                 _drain(self._wakeup_r)
             for fd in ready:
                 if fd in by_fd:
                     self._hear(by_fd[fd])
+            if self.parse_server is not None:
+                self.parse_server.handle(ready)
             self.reap()
             self._retire_idle()
             if channel_fd not in ready:
@@ -305,6 +326,8 @@ class WarmWorker:
         for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, signal.SIG_DFL)
         self.channel.close()
+        if self.parse_server is not None:
+            self.parse_server.close_in_child()
         os.close(self._wakeup_r)
         os.close(self._wakeup_w)
         # The objects frozen in the worker stay frozen: a short-lived child collecting them
@@ -318,6 +341,8 @@ class WarmWorker:
                 return
             if pid == 0:
                 return
+            if self.parse_server is not None and self.parse_server.reaped(pid, status):
+                continue
             slot = self.slots.pop(pid, None)
             if slot is None:
                 continue
@@ -401,6 +426,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     worker = WarmWorker(channel, settings)
     worker.warm_up()
+    if init.get("parse_socket"):
+        worker.serve_parsing(init["parse_socket"])
     channel.send({"op": "ready", "pid": os.getpid()})
     worker.serve()
     worker.reap()
