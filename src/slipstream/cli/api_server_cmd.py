@@ -8,12 +8,19 @@ The garbage collector is off while the server starts: imports and the applicatio
 that live as long as the process, and its passes over them (a fifth of the start) free next to
 nothing (some 300 KB). `app_factory` freezes what exists by then, that little garbage included,
 out of its reach and turns it back on.
+
+At rest, a single-process server wakes once a second (uvicorn's own loop wakes ten times a
+second to look for a stop request): `CalmServer`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import gc
+import signal
+import sys
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -104,19 +111,38 @@ def _serve(
     if access_logfile is None:
         access_logfile = config.get("api", "access_logfile")
     click.echo(f"API server listening on http://{host}:{port}/api/v2", err=True)
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "access_log": bool(access_logfile),
+        "log_config": _log_config(access_logfile),
+        "log_level": None,
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN,
+    }
     if workers > 1:
         gc.enable()  # this process only watches the workers, each of which runs `app_factory`
-    uvicorn.run(
-        "slipstream.cli.api_server_cmd:app_factory",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=bool(access_logfile),
-        log_config=_log_config(access_logfile),
-        log_level=None,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
-    )
+        uvicorn.run("slipstream.cli.api_server_cmd:app_factory", **options)
+        return
+    from slipstream.cli.calm_server import CalmServer
+
+    server = CalmServer(uvicorn.Config("slipstream.cli.api_server_cmd:app_factory", **options))
+    server.config.load_app()
+    # uvicorn raises the stop signal again once it has shut down: a SIGTERM then exits with 0
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
+
+
+STARTUP_FAILURE = 3
+"""uvicorn's exit code when the server could not start (its port taken, say)."""
+
+
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 def app_factory() -> FastAPI:
