@@ -644,7 +644,10 @@ class CpuMeter:
     and its reaped children's) grew by, and for a new process all of it. A process that vanished
     meanwhile and was reaped by a watched parent shows up in that parent's children's time,
     already counted once: that much is taken back (no more than the parent's children's time
-    grew, since a process reaped elsewhere or auto-reaped adds nothing there). A process that
+    grew, since a process reaped elsewhere or auto-reaped adds nothing there). When its parent
+    vanished in the same interval too, both show up in the first ancestor still alive (a
+    retiring supervisor slot reaps its task forker, which reaped every task process it ran,
+    and is reaped by the warm worker right after). A process that
     vanished unseen by any watched parent loses at most its last interval: sample often.
     """
 
@@ -677,6 +680,8 @@ class CpuMeter:
         vanished: dict[int, float] = {}
         for pid, (own, children, ppid) in self.last.items():
             if pid not in now:
+                while ppid in self.last and ppid not in now:  # its parent went too: climb
+                    ppid = self.last[ppid][2]
                 vanished[ppid] = vanished.get(ppid, 0.0) + own + children
         for ppid, counted in vanished.items():
             if ppid in now and ppid in self.last:
