@@ -200,10 +200,10 @@ def _run(home: Path, config: Config, api: ApiAddress, children: Children) -> Non
     processor: HostedDagProcessor | None = None
     executor = None
     try:
-        _migrate_apart(db)
         executor = _build_executor(LocalExecutor, config, db)
-        executor.serve_parsing = True
-        executor.start()  # its warm worker imports while we go on
+        executor.serve_parsing = executor.wait_for_schema = True
+        executor.start()  # its warm worker imports while we migrate
+        _migrate_apart(db)
         password = ensure_admin(db, home)
         stop = threading.Event()
         children.watch(stop)

@@ -13,7 +13,8 @@ comparing the in-flight TIs with the database (`heartbeat`). A dead worker is re
 workloads it never started are handed to the new one (the claim's queue token keeps that safe).
 
 With `serve_parsing`, the warm worker also forks DAG parsing children for a DAG processor
-connecting to `parse_socket` (standalone's, which runs in the scheduler's process).
+connecting to `parse_socket` (standalone's, which runs in the scheduler's process); with
+`wait_for_schema` it may start while the database is being migrated.
 """
 
 from __future__ import annotations
@@ -69,11 +70,13 @@ class LocalExecutor(BaseExecutor):
         config: Config | None = None,
         *,
         serve_parsing: bool = False,
+        wait_for_schema: bool = False,
     ) -> None:
         super().__init__(parallelism)
         self.db_url = db_url
         self.config = config
         self.serve_parsing = serve_parsing
+        self.wait_for_schema = wait_for_schema
         self.settings: SupervisorSettings | None = None
         self._in_flight: dict[int, _InFlight] = {}
         self._pending_events: list[int] = []
@@ -272,7 +275,12 @@ class LocalExecutor(BaseExecutor):
         self._channel = Channel(ours)
         self._worker_ready = False
         self._send(
-            {"op": "init", "settings": self.settings.to_dict(), "parse_socket": self.parse_socket}
+            {
+                "op": "init",
+                "settings": self.settings.to_dict(),
+                "parse_socket": self.parse_socket,
+                "wait_for_schema": self.wait_for_schema,
+            }
         )
 
     def _restart_worker(self) -> None:

@@ -5,8 +5,8 @@ Started by `LocalExecutor` as `python -m slipstream.executors.warm_worker --fd N
 session (Ctrl-C in a terminal reaches the scheduler, which shuts down in order). It talks to the
 executor over a socketpair with `comms.Channel` frames:
 
-    executor → worker   {"op": "init", "settings": SupervisorSettings, "parse_socket": path}
-                                                                          (once, first)
+    executor → worker   {"op": "init", "settings": SupervisorSettings, "parse_socket": path,
+                         "wait_for_schema": bool}                         (once, first)
     executor → worker   {"op": "run", "workload": TaskWorkload}
     executor → worker   {"op": "callback", "workload": CallbackWorkload}   (DAG callbacks)
     executor → worker   {"op": "stop"}
@@ -111,6 +111,9 @@ WARM_MODULES = (
 )
 
 
+SCHEMA_WAIT_SEC = 120.0
+"""How long a worker started while the database is being migrated waits for the schema."""
+
 STANDBY_IDLE_SEC = 10.0
 """A slot (supervisor process) without work this long is retired (it holds memory and a DB
 connection)."""
@@ -148,9 +151,11 @@ class WarmWorker:
         for fd in (self._wakeup_r, self._wakeup_w):
             os.set_blocking(fd, False)
 
-    def warm_up(self) -> None:
+    def warm_up(self, *, wait_for_schema: bool = False) -> None:
         """Import what every try needs, and open the database once (so the SQL dialect is
-        initialised in every fork), closing the connection again."""
+        initialised in every fork), closing the connection again. With `wait_for_schema`
+        (standalone starts its executor while it migrates the database), the statements are
+        warmed up once the schema is current."""
         from slipstream.compat.airflow import install
 
         install()
@@ -163,6 +168,8 @@ class WarmWorker:
         from slipstream.db.store import execution
 
         db = Database(self.settings.db_url, pool_size=1)
+        if wait_for_schema:
+            _wait_for_schema(db)
         try:
             with db.session() as session:
                 execution.warm_up_statements(session)
@@ -425,13 +432,21 @@ def main(argv: list[str] | None = None) -> int:
         format="[%(asctime)s] {%(name)s} %(levelname)s - %(message)s",
     )
     worker = WarmWorker(channel, settings)
-    worker.warm_up()
+    worker.warm_up(wait_for_schema=bool(init.get("wait_for_schema")))
     if init.get("parse_socket"):
         worker.serve_parsing(init["parse_socket"])
     channel.send({"op": "ready", "pid": os.getpid()})
     worker.serve()
     worker.reap()
     return 0
+
+
+def _wait_for_schema(db: Any) -> None:
+    from slipstream.db.migrate import check
+
+    deadline = time.monotonic() + SCHEMA_WAIT_SEC
+    while not check(db) and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def _drain(fd: int) -> None:
