@@ -104,7 +104,8 @@ class Reader:
                 return list(conn.execute(sql.replace("?", "%s"), args).fetchall())
             return list(conn.execute(sql, args).fetchall())
         except Exception:  # no tables yet (migrating), or the file just appeared: try again later
-            self.close()
+            if self.pg_url is None or getattr(self._conn, "broken", True):
+                self.close()  # a working server connection is kept: polling costs no new backend
             return []
 
     def close(self) -> None:

@@ -74,12 +74,17 @@ def api_server(
 
 
 def _wait_for_schema(timeout: float) -> None:
-    """Import the application (most of the start-up), then wait until the database is
-    migrated; `_serve` then says what is wrong if it is not within `timeout` seconds."""
+    """Import the application and its routes (most of the start-up), then wait until the
+    database is migrated; `_serve` then says what is wrong if it is not within `timeout`
+    seconds."""
+    import importlib
     import time
 
-    import slipstream.api.app  # noqa: F401 - loaded while the database is migrated
+    from slipstream.api import app
     from slipstream.cli.db_cmd import open_cli_database
+
+    for name in ("auth", *app.ROUTE_MODULES, *app.UI_ROUTE_MODULES):  # what create_app imports
+        importlib.import_module(f"slipstream.api.routes.{name}")
     from slipstream.db.migrate import check
 
     _, db = open_cli_database(migrated=False)
