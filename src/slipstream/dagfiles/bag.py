@@ -7,8 +7,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# What loading any DAG file needs (the `import airflow` hook; DAG with its params, timetable and
+# pendulum dates) is imported with the DagBag, so that a file's load time is the file's own.
+import pendulum  # noqa: F401
+
+import slipstream.sdk.params
+import slipstream.timetables.factory  # noqa: F401
+from slipstream.compat.airflow import install
 from slipstream.dagfiles.finder import find_dag_files
 from slipstream.dagfiles.module_loader import load_module
+from slipstream.sdk.dag_definition import DAG, DagContext
+from slipstream.timetables import assets, simple, trigger  # noqa: F401 (create_timetable's)
 
 
 @dataclass(frozen=True)
@@ -75,9 +84,6 @@ class DagBag:
 
     def process_file(self, path: str | os.PathLike[str]) -> list[Any]:
         """Import one file and add its valid DAGs; returns them."""
-        from slipstream.compat.airflow import install
-        from slipstream.sdk.dag_definition import DAG, DagContext
-
         install()
         filename = os.path.abspath(path)
         DagContext.reset()

@@ -15,11 +15,13 @@ from slipstream.sdk._time import to_aware, to_timedelta
 from slipstream.sdk.dag_definition import DagContext, validate_key
 from slipstream.sdk.node import DependencyMixin, flatten
 from slipstream.sdk.taskgroup import TaskGroup, TaskGroupContext
+from slipstream.sdk.xcom_arg import PlainXComArg, visit_xcom_references
 
 if TYPE_CHECKING:
     from slipstream.sdk.dag_definition import DAG
     from slipstream.sdk.edges import EdgeModifier
     from slipstream.sdk.mapping import MappedOperator
+    from slipstream.sdk.params import ParamsDict
     from slipstream.sdk.xcom_arg import XComArg
 
 DEFAULT_RETRY_DELAY = timedelta(seconds=300)
@@ -33,6 +35,18 @@ REMOVED_OPERATOR_ARGS = {
     "sla": "SLAs were removed in Airflow 3",
     "task_concurrency": "use 'max_active_tis_per_dag'",
 }
+
+
+_ParamsDict: type[ParamsDict] | None = None
+
+
+def _import_params_dict() -> type[ParamsDict]:
+    """`ParamsDict`, imported on the first task: the params module is only needed then."""
+    global _ParamsDict
+    from slipstream.sdk.params import ParamsDict
+
+    _ParamsDict = ParamsDict
+    return ParamsDict
 
 
 class _Registration:
@@ -71,12 +85,13 @@ class BaseOperatorMeta(type):
         dag = kwargs.get("dag") or DagContext.current()
         group = kwargs.get("task_group") or TaskGroupContext.current(dag)
         default_args = _merged_default_args(dag, group, kwargs.pop("default_args", None))
-        accepted = _accepted_arguments(cls)
-        for name, value in default_args.items():
-            if name in accepted and name not in kwargs:
-                kwargs[name] = value
-        if "params" in default_args and "params" not in kwargs:
-            kwargs["params"] = default_args["params"]
+        if default_args:
+            accepted = _accepted_arguments(cls)
+            for name, value in default_args.items():
+                if name in accepted and name not in kwargs:
+                    kwargs[name] = value
+            if "params" in default_args and "params" not in kwargs:
+                kwargs["params"] = default_args["params"]
         task = super().__call__(**kwargs)
         if not _Registration.disabled:
             task._post_init()
@@ -86,8 +101,11 @@ class BaseOperatorMeta(type):
 def _merged_default_args(dag: DAG | None, group: TaskGroup | None, own: Any) -> dict[str, Any]:
     layers: list[dict[str, Any]] = []
     while group is not None:
-        layers.append(group.default_args)
+        if group.default_args:
+            layers.append(group.default_args)
         group = group.parent_group
+    if not layers and not own:  # the common case: nothing to merge
+        return dict(dag.default_args) if dag is not None and dag.default_args else {}
     merged: dict[str, Any] = dict(dag.default_args) if dag is not None else {}
     for layer in reversed(layers):
         merged.update(layer)
@@ -185,7 +203,12 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
         render_template_as_native_obj: bool | None = None,
         **kwargs: Any,
     ) -> None:
-        _reject_invalid_kwargs(type(self).__name__, task_id, kwargs)
+        if not self.__dict__:  # else a subclass set attributes first: keep their order
+            template = _attribute_template(type(self))
+            if template is not None:
+                self.__dict__ = template.copy()
+        if kwargs:
+            _reject_invalid_kwargs(type(self).__name__, task_id, kwargs)
         validate_key(task_id, kind="task_id")
         dag = dag or DagContext.current()
         task_group = task_group or TaskGroupContext.current(dag)
@@ -196,29 +219,46 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
         self.email = email
         self.email_on_retry = email_on_retry
         self.email_on_failure = email_on_failure
-        self.retries = _validate_retries(self.task_id, retries)
-        self.retry_delay = to_timedelta(retry_delay, name="retry_delay")
+        # Each value is checked (and converted) unless it is already of the final type.
+        self.retries = (
+            retries if retries.__class__ is int else _validate_retries(self.task_id, retries)
+        )
+        self.retry_delay = (
+            retry_delay
+            if retry_delay.__class__ is timedelta
+            else to_timedelta(retry_delay, name="retry_delay")
+        )
         self.retry_exponential_backoff = retry_exponential_backoff
-        self.max_retry_delay = to_timedelta(max_retry_delay, name="max_retry_delay")
-        self.start_date = to_aware(start_date, name="start_date")
-        self.end_date = to_aware(end_date, name="end_date")
+        self.max_retry_delay = (
+            None
+            if max_retry_delay is None
+            else to_timedelta(max_retry_delay, name="max_retry_delay")
+        )
+        self.start_date = None if start_date is None else to_aware(start_date, name="start_date")
+        self.end_date = None if end_date is None else to_aware(end_date, name="end_date")
         self.depends_on_past = depends_on_past or wait_for_downstream
         self.ignore_first_depends_on_past = ignore_first_depends_on_past
         self.wait_for_past_depends_before_skipping = wait_for_past_depends_before_skipping
         self.wait_for_downstream = wait_for_downstream
         self.priority_weight = priority_weight
-        if not WeightRule.is_valid(weight_rule):
-            raise ValueError(
-                f"Task '{self.task_id}': weight_rule must be one of downstream, upstream, "
-                f"absolute; got {weight_rule!r}"
-            )
-        self.weight_rule = WeightRule(weight_rule)
+        if weight_rule.__class__ is not WeightRule:
+            if not WeightRule.is_valid(weight_rule):
+                raise ValueError(
+                    f"Task '{self.task_id}': weight_rule must be one of downstream, upstream, "
+                    f"absolute; got {weight_rule!r}"
+                )
+            weight_rule = WeightRule(weight_rule)
+        self.weight_rule = weight_rule
         self.queue = queue
         self.pool = pool or DEFAULT_POOL
         self.pool_slots = pool_slots
         if pool_slots < 1:
             raise ValueError(f"Task '{self.task_id}': pool_slots must be at least 1")
-        self.execution_timeout = to_timedelta(execution_timeout, name="execution_timeout")
+        self.execution_timeout = (
+            None
+            if execution_timeout is None
+            else to_timedelta(execution_timeout, name="execution_timeout")
+        )
         self.on_execute_callback = on_execute_callback
         self.on_failure_callback = on_failure_callback
         self.on_success_callback = on_success_callback
@@ -226,7 +266,11 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
         self.on_skipped_callback = on_skipped_callback
         self._pre_execute_hook = pre_execute
         self._post_execute_hook = post_execute
-        self.trigger_rule = _validate_trigger_rule(self.task_id, dag, trigger_rule)
+        self.trigger_rule = (
+            trigger_rule
+            if trigger_rule.__class__ is TriggerRule
+            else _validate_trigger_rule(self.task_id, dag, trigger_rule)
+        )
         self.resources = resources
         self.run_as_user = run_as_user
         self.map_index_template = map_index_template
@@ -236,8 +280,8 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
         self.executor_config = executor_config or {}
         self.do_xcom_push = do_xcom_push
         self.multiple_outputs = multiple_outputs
-        self.inlets = _as_list(inlets)
-        self.outlets = _as_list(outlets)
+        self.inlets = [] if inlets is None else _as_list(inlets)
+        self.outlets = [] if outlets is None else _as_list(outlets)
         self.doc = doc
         self.doc_md = doc_md
         self.doc_json = doc_json
@@ -253,9 +297,7 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
         self.on_failure_fail_dagrun = False
         self.logger_name = logger_name
         self._log: logging.Logger | None = None
-        from slipstream.sdk.params import ParamsDict
-
-        self.params = ParamsDict(params)
+        self.params = (_ParamsDict or _import_params_dict())(params)
         self.dag: DAG | None = dag
         if dag is not None and dag.params:
             merged = dag.params.copy()
@@ -270,13 +312,15 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
 
     def _post_init(self) -> None:
         """After the subclass finished: wire dependencies implied by XComArgs in fields."""
-        from slipstream.sdk.xcom_arg import XComArg
-
         for field in self.template_fields:
             value = getattr(self, field, None)
-            for ref in XComArg.iter_xcom_references(value):
-                self.set_upstream(ref.operator)
-        _SetupTeardownContext.record(self)
+            if value is not None and value.__class__ is not str:
+                visit_xcom_references(value, self._set_upstream_of)
+        if _SetupTeardownContext._stack:
+            _SetupTeardownContext.record(self)
+
+    def _set_upstream_of(self, ref: PlainXComArg) -> None:
+        self.set_upstream(ref.operator)
 
     # --- identity ---------------------------------------------------------------------
 
@@ -352,6 +396,14 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
         self._set_relatives(other, upstream=False, edge_modifier=edge_modifier)
 
     def _set_relatives(self, other: Any, *, upstream: bool, edge_modifier: Any) -> None:
+        # `a >> b` between two tasks, or two @task results: no list, no edge label
+        if isinstance(other, BaseOperator):
+            for task in other.leaves if upstream else other.roots:
+                self._link(task, upstream=upstream, edge_modifier=edge_modifier)
+            return
+        if other.__class__ is PlainXComArg:
+            self._link(other.operator, upstream=upstream, edge_modifier=edge_modifier)
+            return
         for node in flatten(other):
             if isinstance(node, _edge_modifier_type()):
                 if upstream:
@@ -364,7 +416,7 @@ class BaseOperator(DependencyMixin, metaclass=BaseOperatorMeta):
                 self._link(task, upstream=upstream, edge_modifier=edge_modifier)
 
     def _link(self, task: Any, *, upstream: bool, edge_modifier: Any) -> None:
-        if not isinstance(task, (BaseOperator, _mapped_operator_type())):
+        if not isinstance(task, BaseOperator) and not isinstance(task, _mapped_operator_type()):
             raise TypeError(f"Relationships can only be set between operators, not {task!r}")
         dag = self.dag or task.dag
         if dag is None:
@@ -534,6 +586,54 @@ def _reject_invalid_kwargs(class_name: str, task_id: Any, kwargs: dict[str, Any]
             f"Invalid arguments were passed to {class_name} (task_id: {task_id}). "
             f"Invalid arguments were: **kwargs: {kwargs}"
         )
+
+
+# Every attribute `BaseOperator.__init__` sets, in order (tests/sdk/test_fast_paths.py checks).
+_INIT_ATTRIBUTES = (
+    "task_group", "_label", "task_id", "owner", "email", "email_on_retry", "email_on_failure",
+    "retries", "retry_delay", "retry_exponential_backoff", "max_retry_delay", "start_date",
+    "end_date", "depends_on_past", "ignore_first_depends_on_past",
+    "wait_for_past_depends_before_skipping", "wait_for_downstream", "priority_weight",
+    "weight_rule", "queue", "pool", "pool_slots", "execution_timeout", "on_execute_callback",
+    "on_failure_callback", "on_success_callback", "on_retry_callback", "on_skipped_callback",
+    "_pre_execute_hook", "_post_execute_hook", "trigger_rule", "resources", "run_as_user",
+    "map_index_template", "max_active_tis_per_dag", "max_active_tis_per_dagrun", "executor",
+    "executor_config", "do_xcom_push", "multiple_outputs", "inlets", "outlets", "doc", "doc_md",
+    "doc_json", "doc_yaml", "doc_rst", "task_display_name", "allow_nested_operators",
+    "render_template_as_native_obj", "upstream_task_ids", "downstream_task_ids", "is_setup",
+    "is_teardown", "on_failure_fail_dagrun", "logger_name", "_log", "params", "dag",
+)  # fmt: skip
+_TEMPLATES: dict[type, dict[str, None] | None] = {}
+
+
+def _attribute_template(cls: type) -> dict[str, None] | None:
+    """A dict holding every key `__init__` sets, to copy as a new task's `__dict__`: filling
+    a dict of the final size is faster than growing one key by key (about sixty keys).
+
+    Names a class handles with a data descriptor (a property, a slot) are left out: those
+    assignments never reach the instance dict. A class with its own `__setattr__` gets None
+    (no template): it decides where each value goes."""
+    try:
+        return _TEMPLATES[cls]
+    except KeyError:
+        pass
+    if len(_TEMPLATES) >= 1024:  # classes made anew by each parse of a file: stay bounded
+        _TEMPLATES.clear()
+    template = None
+    if cls.__setattr__ is object.__setattr__:
+        template = dict.fromkeys(
+            name for name in _INIT_ATTRIBUTES if not _is_data_descriptor(cls, name)
+        )
+    _TEMPLATES[cls] = template
+    return template
+
+
+def _is_data_descriptor(cls: type, name: str) -> bool:
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            kind = type(klass.__dict__[name])
+            return hasattr(kind, "__set__") or hasattr(kind, "__delete__")
+    return False
 
 
 def _validate_retries(task_id: str, retries: Any) -> int:

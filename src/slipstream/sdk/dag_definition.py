@@ -238,7 +238,8 @@ class DAG:
         while ready:
             tid = ready.pop()
             order.append(tid)
-            for down in sorted(self.task_dict[tid].downstream_task_ids, reverse=True):
+            downstream = self.task_dict[tid].downstream_task_ids
+            for down in sorted(downstream, reverse=True) if len(downstream) > 1 else downstream:
                 indegree[down] -= 1
                 if indegree[down] == 0:
                     ready.append(down)
@@ -268,11 +269,12 @@ class DAG:
         from slipstream.core.trigger_rule import TriggerRule
 
         for task in self.task_dict.values():
-            if not TriggerRule.is_valid(task.trigger_rule):
+            rule = task.trigger_rule
+            if rule.__class__ is not TriggerRule and not TriggerRule.is_valid(rule):
                 valid = ", ".join(sorted(TriggerRule.all_triggers()))
                 raise ValueError(
                     f"Task '{task.task_id}' in DAG '{self.dag_id}' has an unknown trigger rule "
-                    f"{task.trigger_rule!r}; valid rules: {valid}"
+                    f"{rule!r}; valid rules: {valid}"
                 )
         self.check_cycle()
         self._validate_params_for_schedule()

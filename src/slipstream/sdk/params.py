@@ -229,6 +229,8 @@ class ParamsDict(MutableMapping[str, Any]):
     ) -> None:
         self._params: dict[str, Param] = {}
         self.suppress_exception = suppress_exception
+        if dict_obj is None:  # every task without params of its own
+            return
         if isinstance(dict_obj, ParamsDict):
             self._params.update(dict_obj._params)
             return

@@ -20,6 +20,26 @@ class ResolveMixin:
         return iter(())
 
 
+def visit_xcom_references(value: Any, visit: Callable[[PlainXComArg], None]) -> None:
+    """Call `visit` on each reference `XComArg.iter_xcom_references(value)` yields, in the same
+    order, without a generator per nesting level: every new task's template fields are searched.
+    """
+    if isinstance(value, ResolveMixin):
+        for ref in value.iter_references():
+            visit(ref)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            if item is not None and item.__class__ not in _PLAIN_SCALARS:
+                visit_xcom_references(item, visit)
+    elif isinstance(value, dict):
+        for item in value.values():
+            if item is not None and item.__class__ not in _PLAIN_SCALARS:
+                visit_xcom_references(item, visit)
+
+
+_PLAIN_SCALARS = frozenset({str, int, float, bool, bytes})
+
+
 class XComArg(ResolveMixin, DependencyMixin):
     """`XComArg(task)` refers to a task's return value; `XComArg(task, key)` to another key."""
 
@@ -114,6 +134,21 @@ class PlainXComArg(XComArg):
 
     def iter_references(self) -> Iterator[PlainXComArg]:
         yield self
+
+    # One task's output: the same as XComArg's, without a generator (`a >> b` in large DAGs).
+    @property
+    def roots(self) -> list[Any]:
+        return [self.operator]
+
+    @property
+    def leaves(self) -> list[Any]:
+        return [self.operator]
+
+    def set_upstream(self, other: Any, edge_modifier: Any = None) -> None:
+        self.operator.set_upstream(other, edge_modifier)
+
+    def set_downstream(self, other: Any, edge_modifier: Any = None) -> None:
+        self.operator.set_downstream(other, edge_modifier)
 
     def resolve(self, context: Any) -> Any:
         ti = context["ti"]

@@ -9,6 +9,7 @@ import re
 import typing
 import weakref
 from collections.abc import Callable
+from types import FunctionType
 from typing import Any
 
 from slipstream.sdk.dag_definition import DagContext
@@ -46,22 +47,60 @@ def infer_multiple_outputs(function: Callable[..., Any]) -> bool:
     )
 
 
-_SIGNATURES: weakref.WeakKeyDictionary[Callable[..., Any], inspect.Signature] = (
-    weakref.WeakKeyDictionary()
-)
+_SIGNATURES: weakref.WeakKeyDictionary[Callable[..., Any], _Signature] = weakref.WeakKeyDictionary()
 
 
-def _signature(function: Callable[..., Any]) -> inspect.Signature:
-    """`inspect.signature(function)`, computed once per function: a DAG file may call one
+class _Signature:
+    """A function's signature, with what tells at once that a call binds: a DAG file may call one
     decorated function (or its `override` copies) for thousands of tasks."""
+
+    __slots__ = ("keyword_names", "max_positional", "positional_names", "signature")
+
+    def __init__(self, signature: inspect.Signature) -> None:
+        params = list(signature.parameters.values())
+        self.signature = signature
+        self.positional_names = tuple(
+            p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        )
+        var_positional = any(p.kind == p.VAR_POSITIONAL for p in params)
+        self.max_positional = None if var_positional else len(self.positional_names)
+        self.keyword_names = frozenset(
+            p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        )
+
+    def binds(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+        """True if `bind_partial(*args, **kwargs)` surely succeeds (False: ask it)."""
+        if self.max_positional is not None and len(args) > self.max_positional:
+            return False
+        if not kwargs:
+            return True
+        taken = self.positional_names[: len(args)]
+        return all(k in self.keyword_names and k not in taken for k in kwargs)
+
+
+def _signature_info(function: Callable[..., Any]) -> _Signature:
     try:
         return _SIGNATURES[function]
     except (KeyError, TypeError):
         pass
-    signature = inspect.signature(function)
+    info = _Signature(inspect.signature(function))
     with contextlib.suppress(TypeError):  # not weakly referenceable: not cached
-        _SIGNATURES[function] = signature
-    return signature
+        _SIGNATURES[function] = info
+    return info
+
+
+def _signature(function: Callable[..., Any]) -> inspect.Signature:
+    """`inspect.signature(function)`, computed once per function."""
+    return _signature_info(function).signature
+
+
+_STANDARD_WRAPPER_ATTRIBUTES = functools.WRAPPER_ASSIGNMENTS == (
+    "__module__",
+    "__name__",
+    "__qualname__",
+    "__doc__",
+    "__annotations__",
+) and functools.WRAPPER_UPDATES == ("__dict__",)
 
 
 class TaskDecorator:
@@ -82,7 +121,19 @@ class TaskDecorator:
         if multiple_outputs is None:
             multiple_outputs = infer_multiple_outputs(function)
         self.multiple_outputs = multiple_outputs
-        functools.update_wrapper(self, function)
+        if function.__class__ is FunctionType and _STANDARD_WRAPPER_ATTRIBUTES:
+            # `functools.update_wrapper(self, function)`, spelled out: a plain function has
+            # every attribute it copies, and `.override()` builds one decorator per task.
+            self.__module__ = function.__module__
+            self.__name__ = function.__name__
+            self.__qualname__ = function.__qualname__
+            self.__doc__ = function.__doc__
+            self.__annotations__ = function.__annotations__
+            if function.__dict__:
+                self.__dict__.update(function.__dict__)
+            self.__wrapped__ = function
+        else:
+            functools.update_wrapper(self, function)
 
     @property
     def task_id(self) -> str:
@@ -115,9 +166,11 @@ class TaskDecorator:
         return PlainXComArg(operator)
 
     def _check_arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        signature = _signature(self.function)
+        info = _signature_info(self.function)
+        if info.binds(args, kwargs):
+            return
         try:
-            signature.bind_partial(*args, **kwargs)
+            info.signature.bind_partial(*args, **kwargs)
         except TypeError as err:
             raise TypeError(f"@task {self.function.__name__}(): {err}") from None
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from slipstream.sdk.operators.python import (
     BranchPythonOperator,
     PythonOperator,
@@ -14,9 +12,6 @@ from slipstream.sdk.operators.python import (
 class _PythonDecoratedOperator(PythonOperator):
     custom_operator_name = "@task"
     _is_decorated = True
-
-    def __init__(self, *, multiple_outputs: bool = False, **kwargs: Any) -> None:
-        super().__init__(multiple_outputs=multiple_outputs, **kwargs)
 
 
 class _BranchPythonDecoratedOperator(BranchPythonOperator):
