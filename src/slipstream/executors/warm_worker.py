@@ -151,13 +151,18 @@ class WarmWorker:
         for fd in (self._wakeup_r, self._wakeup_w):
             os.set_blocking(fd, False)
 
-    def warm_up(self, *, wait_for_schema: bool = False) -> None:
+    def warm_up(self, *, wait_for_schema: bool = False, parsing: bool = False) -> None:
         """Import what every try needs, and open the database once (so the SQL dialect is
         initialised in every fork), closing the connection again. With `wait_for_schema`
         (standalone starts its executor while it migrates the database), the statements are
-        warmed up once the schema is current."""
+        warmed up once the schema is current; with `parsing`, what DAG files use is imported
+        too, as a DAG processor would.
+
+        The garbage collector stays off meanwhile: what is made now lives as long as the
+        worker, and collections during the imports would free next to nothing."""
         from slipstream.compat.airflow import install
 
+        gc.disable()
         install()
         for name in WARM_MODULES:
             try:
@@ -179,8 +184,13 @@ class WarmWorker:
         db.engine.dispose()
         self.db = db  # type: ignore[assignment]
         exercise_sdk()  # the SDK's lazy imports and caches, filled once for every task
+        if parsing:
+            from slipstream.dag_processing.processor import warm_up
+
+            warm_up()
         gc.collect()
         gc.freeze()  # forks share these pages instead of copying them on the next collection
+        gc.enable()
 
     def serve(self) -> None:
         signal.set_wakeup_fd(self._wakeup_w)
@@ -196,13 +206,8 @@ class WarmWorker:
                 self.retire(slot)  # idle ones exit now, busy ones after their try
 
     def serve_parsing(self, path: str) -> None:
-        """Fork parsing children for DAG processors connecting to `path` from now on (having
-        imported what DAG files use, as a DAG processor would)."""
-        from slipstream.dag_processing.processor import warm_up
-
-        warm_up()
-        gc.collect()
-        gc.freeze()
+        """Fork parsing children for DAG processors connecting to `path` from now on (warmed
+        up with `parsing`)."""
         self.parse_server = ParseServer(path, in_child=self._in_child)
 
     def _serve(self) -> None:
@@ -432,7 +437,9 @@ def main(argv: list[str] | None = None) -> int:
         format="[%(asctime)s] {%(name)s} %(levelname)s - %(message)s",
     )
     worker = WarmWorker(channel, settings)
-    worker.warm_up(wait_for_schema=bool(init.get("wait_for_schema")))
+    worker.warm_up(
+        wait_for_schema=bool(init.get("wait_for_schema")), parsing=bool(init.get("parse_socket"))
+    )
     if init.get("parse_socket"):
         worker.serve_parsing(init["parse_socket"])
     channel.send({"op": "ready", "pid": os.getpid()})
