@@ -137,20 +137,22 @@ class ParsePool:
         return _Child(job, pid, read_fd, now, now + self.timeout_s)
 
     def _fork(self, job: ParseJob, read_fd: int, write_fd: int) -> int:
-        """The child's pid; a fork server that went away is asked again once (reconnecting)."""
-        for attempt in (1, 2):
-            try:
-                return self.forker.start(
-                    job,
-                    write_fd,
-                    memory_limit_mb=self.memory_limit_mb,
-                    cpu_limit=self.timeout_s * 2 + 5,
-                    close_in_child=read_fd,
-                )
-            except ForkerLost:  # an OSError: the second time, the file fails saying so
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        """The child's pid; a fork server that went away is asked again once (reconnecting;
+        a second loss, an OSError too, fails the file saying so)."""
+
+        def start() -> int:
+            return self.forker.start(
+                job,
+                write_fd,
+                memory_limit_mb=self.memory_limit_mb,
+                cpu_limit=self.timeout_s * 2 + 5,
+                close_in_child=read_fd,
+            )
+
+        try:
+            return start()
+        except ForkerLost:
+            return start()
 
     def _wait(self, running: dict[int, _Child], wake_fd: int | None) -> None:
         """Block until a child has output or exits, a deadline passes, or `wake_fd` stirs."""
