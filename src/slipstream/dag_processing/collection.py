@@ -32,7 +32,7 @@ from slipstream.db.models import DagModel
 from slipstream.db.store import asset_refs, import_errors, serialized_dags
 from slipstream.db.store import dags as dag_store
 from slipstream.db.store.asset_refs import AssetSpec
-from slipstream.db.store.serialized_dags import DagVersion
+from slipstream.db.store.serialized_dags import DagVersion, NewVersion
 
 log = logging.getLogger(__name__)
 
@@ -55,17 +55,29 @@ def save_results(
     present_files: Collection[str],
     paused_at_creation: bool,
 ) -> SaveStats:
-    """Store one batch of parse results; `present_files` are all DAG files listed now."""
+    """Store one batch of parse results; `present_files` are all DAG files listed now.
+
+    Rows are read and written for all the batch's DAGs at once (a few statements per batch,
+    not per DAG), so storing many files costs little more than storing one.
+    """
     stats = SaveStats()
     ids = {dag.dag_id for result in results for dag in result.dags}
     rows = dag_store.get_dag_models(session, ids)
     results = _drop_duplicates(results, rows, present_files)
     versions = serialized_dags.latest_versions(session, ids)
+    batch = _Batch()
     for result in results:
         for parsed in result.dags:
-            latest = versions.get(parsed.dag_id)
-            _save_dag(session, result, parsed, rows, latest, now, paused_at_creation, stats)
+            _save_dag(
+                session, result, parsed, rows, versions, now, paused_at_creation, batch, stats
+            )
+    if batch.refresh:
+        with session.no_autoflush:  # new rows are inserted once, next run included
+            _set_next_runs(session, batch.refresh, now)
     session.flush()
+    serialized_dags.add_versions(session, batch.versions, now=now)
+    if batch.refresh:
+        _save_assets(session, batch.refresh, now)
     stats.stale += _mark_vanished(session, results)
     _save_import_errors(session, results, now, stats)
     return stats
@@ -139,17 +151,28 @@ def _other_owner(row: DagModel | None, path: str) -> str | None:
 # --- one DAG -----------------------------------------------------------------------------------
 
 
+@dataclass
+class _Batch:
+    """What `save_results` writes for all the DAGs of a batch at once."""
+
+    versions: list[NewVersion] = field(default_factory=list)
+    refresh: list[tuple[DagModel, ParsedDag]] = field(default_factory=list)
+    """New, changed and revived DAGs: their next run and assets are computed again."""
+
+
 def _save_dag(
     session: Session,
     result: FileResult,
     parsed: ParsedDag,
     rows: dict[str, DagModel],
-    latest: DagVersion | None,
+    versions: dict[str, DagVersion],
     now: dt.datetime,
     paused_at_creation: bool,
+    batch: _Batch,
     stats: SaveStats,
 ) -> None:
     row = rows.get(parsed.dag_id)
+    latest = versions.get(parsed.dag_id)
     if parsed.unchanged:
         _confirm_unchanged(result, parsed, row, latest, now, stats)
         return
@@ -163,22 +186,17 @@ def _save_dag(
     revived = bool(row.is_stale)
     changed = latest is None or latest.dag_hash != parsed.hash
     if changed:
-        serialized_dags.add_version(
-            session,
-            dag_id=parsed.dag_id,
-            data=parsed.data,
-            dag_hash=parsed.hash,
-            fileloc=result.path,
-            version_number=1 if latest is None else latest.version_number + 1,
-            now=now,
+        number = 1 if latest is None else latest.version_number + 1
+        batch.versions.append(
+            NewVersion(parsed.dag_id, number, parsed.hash, parsed.stored, result.path)
         )
+        versions[parsed.dag_id] = DagVersion(0, parsed.dag_id, number, parsed.hash)
         stats.new_versions += 1
     _apply_record(row, parsed.record, result.path, now)
     stats.dags_saved += 1
     stats.stored.setdefault(result.path, {})[parsed.dag_id] = parsed.hash
     if is_new or changed or revived:
-        session.flush()
-        _refresh_schedule(session, row, parsed, now)
+        batch.refresh.append((row, parsed))
 
 
 def _confirm_unchanged(
@@ -223,40 +241,57 @@ def _apply_record(row: DagModel, record: dict[str, Any], path: str, now: dt.date
     row.last_parsed_time = now
 
 
-def _refresh_schedule(session: Session, row: DagModel, parsed: ParsedDag, now: dt.datetime) -> None:
-    """The first `next_dagrun*` and the asset rows of a new, changed or revived DAG."""
-    _save_assets(session, row.dag_id, parsed.record, now)
-    try:
-        info = _next_run(session, parsed, now)
-    except Exception:
-        log.exception("Cannot compute the next run of DAG %s; leaving it unscheduled", row.dag_id)
-        info = None
-    row.next_dagrun = None if info is None else info.logical_date
-    row.next_dagrun_data_interval_start = None if info is None else info.data_interval.start
-    row.next_dagrun_data_interval_end = None if info is None else info.data_interval.end
-    row.next_dagrun_create_after = None if info is None else info.run_after
+def _set_next_runs(
+    session: Session, refresh: list[tuple[DagModel, ParsedDag]], now: dt.datetime
+) -> None:
+    """The first `next_dagrun*` of new, changed or revived DAGs."""
+    with_runs = dag_store.dags_with_scheduled_runs(session, [row.dag_id for row, _ in refresh])
+    for row, parsed in refresh:
+        try:
+            info = _next_run(session, parsed, now, row.dag_id in with_runs)
+        except Exception:
+            log.exception(
+                "Cannot compute the next run of DAG %s; leaving it unscheduled", row.dag_id
+            )
+            info = None
+        row.next_dagrun = None if info is None else info.logical_date
+        row.next_dagrun_data_interval_start = None if info is None else info.data_interval.start
+        row.next_dagrun_data_interval_end = None if info is None else info.data_interval.end
+        row.next_dagrun_create_after = None if info is None else info.run_after
 
 
-def _next_run(session: Session, parsed: ParsedDag, now: dt.datetime) -> Any:
+def _next_run(session: Session, parsed: ParsedDag, now: dt.datetime, has_runs: bool) -> Any:
     from slipstream.db.store.runs import last_automated_interval
-    from slipstream.serialization import deserialize_dag
+    from slipstream.serialization import deserialize_schedule
     from slipstream.timetables.next_run import compute_next_dagrun
 
-    dag = deserialize_dag(parsed.data)
-    return compute_next_dagrun(dag, last_automated_interval(session, parsed.dag_id), now)
+    schedule = deserialize_schedule(parsed.data)
+    last = last_automated_interval(session, parsed.dag_id) if has_runs else None
+    return compute_next_dagrun(schedule, last, now)
 
 
-def _save_assets(session: Session, dag_id: str, record: dict[str, Any], now: dt.datetime) -> None:
-    condition = _asset_condition(record.get("timetable"))
-    scheduled = list(_condition_assets(condition)) if condition is not None else []
-    task_assets = [
-        spec
-        for task in record.get("tasks") or ()
-        for item in (*(task.get("outlets") or ()), *(task.get("inlets") or ()))
-        if (spec := _asset_spec(item)) is not None
-    ]
-    ids = asset_refs.ensure_assets(session, [*scheduled, *task_assets], now=now)
-    asset_refs.set_schedule_references(session, dag_id, [ids[spec.key] for spec in scheduled])
+def _save_assets(
+    session: Session, refresh: list[tuple[DagModel, ParsedDag]], now: dt.datetime
+) -> None:
+    """Every asset these DAGs name gets a row; their schedule references are set."""
+    scheduled: dict[str, list[AssetSpec]] = {}
+    named: list[AssetSpec] = []
+    for row, parsed in refresh:
+        record = parsed.record
+        condition = _asset_condition(record.get("timetable"))
+        specs = list(_condition_assets(condition)) if condition is not None else []
+        scheduled[row.dag_id] = specs
+        named.extend(specs)
+        named.extend(
+            spec
+            for task in record.get("tasks") or ()
+            for item in (*(task.get("outlets") or ()), *(task.get("inlets") or ()))
+            if (spec := _asset_spec(item)) is not None
+        )
+    ids = asset_refs.ensure_assets(session, named, now=now)
+    current = asset_refs.schedule_references_of(session, list(scheduled))
+    wanted = {dag_id: [ids[spec.key] for spec in specs] for dag_id, specs in scheduled.items()}
+    asset_refs.set_schedule_references_many(session, wanted, current)
 
 
 # --- import errors and vanished DAGs ------------------------------------------------------------
@@ -277,20 +312,17 @@ def _save_import_errors(
     session: Session, results: Sequence[FileResult], now: dt.datetime, stats: SaveStats
 ) -> None:
     failed, clean = [], []
+    errors: dict[str, tuple[str, int | None] | None] = {}
     for result in results:
         error = result.error
-        import_errors.replace_import_error(
-            session,
-            result.path,
-            stacktrace=None if error is None else _stacktrace(error.message, error.traceback),
-            lineno=None if error is None else error.lineno,
-            now=now,
-        )
         if error is None:
+            errors[result.path] = None
             clean.append(result.path)
         else:
+            errors[result.path] = (_stacktrace(error.message, error.traceback), error.lineno)
             failed.append(result.path)
             stats.errors[result.path] = error.message.splitlines()[0] if error.message else ""
+    import_errors.replace_import_errors(session, errors, now=now)
     dag_store.set_import_error_flag(session, failed, True)
     dag_store.set_import_error_flag(session, clean, False)
 

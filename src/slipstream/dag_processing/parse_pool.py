@@ -30,7 +30,7 @@ from slipstream.dag_processing.parse_result import FileResult
 log = logging.getLogger("slipstream.dag_processing")
 
 _READ_SIZE = 1 << 16
-_REAP_POLL_S = 0.02
+_REAP_POLL_S = 0.005
 
 
 @dataclass(frozen=True)

@@ -374,7 +374,8 @@ class DagProcessor:
 
 
 def warm_up() -> None:
-    """Import what DAG files use, once, so every forked parsing child starts with it loaded."""
+    """Import what DAG files use and parse a sample file, once, so every forked parsing child
+    starts with it loaded and its code warm (`parse_worker.warm_up_parsing`)."""
     import importlib
 
     from slipstream.compat.airflow import install
@@ -385,9 +386,11 @@ def warm_up() -> None:
             importlib.import_module(name)
         except Exception:  # an optional dependency missing: the child imports it or fails
             log.debug("Cannot preload %s", name, exc_info=True)
+    from slipstream.dag_processing.parse_worker import warm_up_parsing
     from slipstream.dagfiles.warm_up import exercise_sdk
 
     exercise_sdk()
+    warm_up_parsing()
 
 
 WARM_MODULES = (

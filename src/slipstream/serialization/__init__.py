@@ -11,21 +11,25 @@ from __future__ import annotations
 from slipstream.serialization.dag import SERIALIZATION_VERSION, dag_hash, serialize_dag
 from slipstream.serialization.errors import SerializationError
 from slipstream.serialization.model import (
+    DagSchedule,
     SerializedDAG,
     SerializedTask,
     SerializedTaskGroup,
     deserialize_dag,
+    deserialize_schedule,
 )
 from slipstream.serialization.values import encode
 
 __all__ = [
     "SERIALIZATION_VERSION",
+    "DagSchedule",
     "SerializationError",
     "SerializedDAG",
     "SerializedTask",
     "SerializedTaskGroup",
     "dag_hash",
     "deserialize_dag",
+    "deserialize_schedule",
     "encode",
     "serialize_dag",
 ]

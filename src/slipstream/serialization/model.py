@@ -228,6 +228,67 @@ def deserialize_dag(data: Mapping[str, Any] | str | bytes) -> SerializedDAG:
         ) from err
 
 
+@dataclass(frozen=True, slots=True)
+class TaskDates:
+    """A task's own start and end dates: all the schedule needs of a task."""
+
+    start_date: dt.datetime | None
+    end_date: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DagSchedule:
+    """What deciding a DAG's next run needs of it (`timetables.next_run.ScheduledDag`), read
+    without building its tasks, params and groups: the DAG processor computes the first
+    `next_dagrun` of every new or changed DAG from this."""
+
+    dag_id: str
+    timetable: Any
+    start_date: dt.datetime | None
+    end_date: dt.datetime | None
+    catchup: bool
+    task_dict: dict[str, TaskDates]
+
+
+def deserialize_schedule(data: Mapping[str, Any]) -> DagSchedule:
+    """The schedule of `serialize_dag` output, read as `deserialize_dag` reads it.
+
+    Raises `SerializationError` for data of another format version or a malformed schedule.
+    """
+    if not isinstance(data, Mapping) or not isinstance(data.get("dag"), Mapping):
+        raise SerializationError("not a serialized DAG: expected {'__version': ..., 'dag': {...}}")
+    if data.get("__version") != SERIALIZATION_VERSION:
+        raise SerializationError(
+            f"serialized DAG format version {data.get('__version')!r} is not supported "
+            f"(this Slipstream reads version {SERIALIZATION_VERSION})"
+        )
+    from slipstream.timetables import deserialize_timetable
+
+    record = data["dag"]
+    dag_id = record.get("dag_id", "?")
+    try:
+        tz = record.get("timezone") or "UTC"
+        return DagSchedule(
+            dag_id=dag_id,
+            timetable=deserialize_timetable(dict(record["timetable"])),
+            start_date=_datetime(record.get("start_date"), tz),
+            end_date=_datetime(record.get("end_date"), tz),
+            catchup=bool(record.get("catchup", False)),
+            task_dict={
+                item["task_id"]: TaskDates(
+                    _datetime(item.get("start_date"), tz), _datetime(item.get("end_date"), tz)
+                )
+                for item in record["tasks"]
+            },
+        )
+    except SerializationError:
+        raise
+    except (KeyError, TypeError, ValueError) as err:
+        raise SerializationError(
+            f"serialized DAG '{dag_id}' is malformed: {type(err).__name__}: {err}"
+        ) from err
+
+
 def _build_dag(record: Mapping[str, Any]) -> SerializedDAG:
     from slipstream.sdk.params import ParamsDict
     from slipstream.timetables import deserialize_timetable

@@ -42,6 +42,9 @@ _DAG_MODULE_PREFIX = re.compile(r"\bunusual_prefix_[0-9a-f]{40}_")
 
 def encode(value: Any) -> Any:
     """`value` as JSON data (see the module docs); never raises."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:  # most values: as they are
+        return value
     try:
         return _encode(value, 0, set())
     except Exception:  # e.g. a property that raises while we inspect the object

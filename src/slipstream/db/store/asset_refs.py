@@ -12,7 +12,7 @@ waiting to trigger runs (`delete_queued_events`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from slipstream.db.models import Asset, AssetDagRunQueue, AssetEvent, DagScheduleAssetReference
-from slipstream.db.store._sql import rowcount, upsert
+from slipstream.db.store._sql import chunks, rowcount, upsert
 
 __all__ = [
     "AssetSpec",
@@ -31,7 +31,9 @@ __all__ = [
     "queue_conditions",
     "record_manual_event",
     "schedule_references",
+    "schedule_references_of",
     "set_schedule_references",
+    "set_schedule_references_many",
 ]
 
 
@@ -118,6 +120,45 @@ def schedule_references(session: Session, dag_id: str) -> list[int]:
             .order_by(DagScheduleAssetReference.asset_id)
         )
     )
+
+
+def schedule_references_of(session: Session, dag_ids: Collection[str]) -> dict[str, set[int]]:
+    """`schedule_references` of many DAGs in one query (chunked): `{dag_id: asset ids}`, DAGs
+    scheduled on no asset left out."""
+    out: dict[str, set[int]] = {}
+    for chunk in chunks(sorted(set(dag_ids))):
+        rows = session.execute(
+            select(DagScheduleAssetReference.dag_id, DagScheduleAssetReference.asset_id).where(
+                DagScheduleAssetReference.dag_id.in_(chunk)
+            )
+        )
+        for dag_id, asset_id in rows:
+            out.setdefault(dag_id, set()).add(asset_id)
+    return out
+
+
+def set_schedule_references_many(
+    session: Session,
+    wanted: Mapping[str, Collection[int]],
+    current: Mapping[str, Collection[int]],
+) -> None:
+    """`set_schedule_references` for many DAGs: `wanted[dag_id]` become its references, where
+    `current` holds what `schedule_references_of` read of them. New rows in one statement."""
+    new: list[dict[str, Any]] = []
+    for dag_id, asset_ids in wanted.items():
+        have = set(current.get(dag_id, ()))
+        want = set(asset_ids)
+        gone = have - want
+        if gone:
+            session.execute(
+                delete(DagScheduleAssetReference).where(
+                    DagScheduleAssetReference.dag_id == dag_id,
+                    DagScheduleAssetReference.asset_id.in_(sorted(gone)),
+                )
+            )
+        new.extend({"dag_id": dag_id, "asset_id": a} for a in sorted(want - have))
+    if new:
+        session.execute(insert(DagScheduleAssetReference), new)
 
 
 def dags_scheduled_on(session: Session, asset_id: int) -> list[str]:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from slipstream.core.exceptions import AirflowException, AirflowNotFoundException
+from slipstream.core.run_types import DagRunType
 from slipstream.core.states import TaskInstanceState
 from slipstream.db.models import (
     AssetDagRunQueue,
@@ -30,7 +31,7 @@ from slipstream.db.models import (
     TaskInstanceHistory,
     XCom,
 )
-from slipstream.db.store._sql import rowcount
+from slipstream.db.store._sql import chunks, rowcount
 from slipstream.db.store.serialized_dags import latest_serialized_dag, serialized_dag_by_id
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "active_dag_files",
     "add_dag_model",
     "dags_due",
+    "dags_with_scheduled_runs",
     "dags_in_files",
     "delete_dag",
     "get_dag_model",
@@ -145,6 +147,20 @@ def active_dag_files(session: Session) -> list[tuple[str, str]]:
         select(DagModel.dag_id, DagModel.fileloc).where(DagModel.is_stale.is_(False))
     )
     return [(dag_id, fileloc) for dag_id, fileloc in rows]
+
+
+def dags_with_scheduled_runs(session: Session, dag_ids: Collection[str]) -> set[str]:
+    """Which of these DAGs have a scheduled run (whose interval their next run follows)."""
+    found: set[str] = set()
+    for chunk in chunks(sorted(set(dag_ids))):
+        found.update(
+            session.scalars(
+                select(DagRun.dag_id)
+                .where(DagRun.dag_id.in_(chunk), DagRun.run_type == DagRunType.SCHEDULED.value)
+                .distinct()
+            )
+        )
+    return found
 
 
 # --- writing --------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ deletes it when the file loads cleanly again or disappears.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from sqlalchemy import Select, delete, func, insert, null, select
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from slipstream.db.models import ImportError_
 from slipstream.db.store import text_patterns
-from slipstream.db.store._sql import rowcount
+from slipstream.db.store._sql import chunks, rowcount
 from slipstream.db.store.paging import Page, paged, total_of
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "get_import_error",
     "list_import_errors",
     "replace_import_error",
+    "replace_import_errors",
 ]
 
 SORT_COLUMNS = {
@@ -56,6 +57,27 @@ def replace_import_error(
                 filename=filename, lineno=lineno, stacktrace=stacktrace, timestamp=now
             )
         )
+
+
+def replace_import_errors(
+    session: Session,
+    errors: Mapping[str, tuple[str, int | None] | None],
+    *,
+    now: dt.datetime,
+) -> None:
+    """`replace_import_error` for many files at once: `{filename: (stacktrace, lineno)}`, None
+    clearing a file's error. One DELETE (per `CHUNK` files) and one INSERT."""
+    if not errors:
+        return
+    for chunk in chunks(list(errors)):
+        session.execute(delete(ImportError_).where(ImportError_.filename.in_(chunk)))
+    rows = [
+        {"filename": name, "lineno": error[1], "stacktrace": error[0], "timestamp": now}
+        for name, error in errors.items()
+        if error is not None
+    ]
+    if rows:
+        session.execute(insert(ImportError_), rows)
 
 
 def delete_import_errors(session: Session, filenames: Collection[str]) -> int:

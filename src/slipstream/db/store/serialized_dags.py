@@ -15,11 +15,11 @@ import datetime as dt
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, insert, select
+from sqlalchemy import JSON, Select, Text, bindparam, cast, func, insert, select
 from sqlalchemy.orm import Session
 
 from slipstream.db.models import SerializedDagModel
@@ -33,10 +33,12 @@ Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
 __all__ = [
     "CACHE_TASKS",
     "DagVersion",
+    "NewVersion",
     "RunVersion",
     "StoredVersion",
     "VersionSummary",
     "add_version",
+    "add_versions",
     "clear_cache",
     "get_version",
     "latest_serialized_dag",
@@ -281,6 +283,52 @@ def add_version(
         .returning(SerializedDagModel.id)
     )
     return int(result.scalar_one())
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    """A version to store with `add_versions`; `data` may be given as JSON text already."""
+
+    dag_id: str
+    version_number: int
+    dag_hash: str
+    data: dict[str, Any] | str
+    fileloc: str
+
+
+def add_versions(session: Session, versions: Sequence[NewVersion], *, now: dt.datetime) -> None:
+    """Store these new versions, a statement for all (the DAG processor stores a batch of files
+    at once and needs no ids back).
+
+    Data given as JSON text is stored as it is: the DAG processor receives it so from the
+    parsing processes and would otherwise decode it only to have it encoded again.
+    """
+    encoded = [v for v in versions if isinstance(v.data, str)]
+    plain = [v for v in versions if not isinstance(v.data, str)]
+    if plain:
+        session.execute(insert(SerializedDagModel), [_version_row(v, now) for v in plain])
+    if encoded:
+        text = bindparam("data_text", type_=Text())
+        # The JSON type would encode the text as a JSON string: bind it as text (SQLite stores
+        # JSON as text anyway), cast to JSON where the column has that type.
+        value = text if session.get_bind().dialect.name == "sqlite" else cast(text, JSON)
+        session.execute(
+            insert(SerializedDagModel).values(data=value),
+            [{**_version_row(v, now, data=False), "data_text": v.data} for v in encoded],
+        )
+
+
+def _version_row(version: NewVersion, now: dt.datetime, *, data: bool = True) -> dict[str, Any]:
+    row = {
+        "dag_id": version.dag_id,
+        "version_number": version.version_number,
+        "dag_hash": version.dag_hash,
+        "fileloc": version.fileloc,
+        "created_at": now,
+    }
+    if data:
+        row["data"] = version.data
+    return row
 
 
 def latest_serialized_dag(session: Session, dag_id: str) -> tuple[int, SerializedDAG] | None:
